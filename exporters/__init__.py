@@ -1,0 +1,1 @@
+"""tradewatch's Prometheus exporter for the metrics no off-the-shelf exporter has."""

@@ -1,0 +1,1 @@
+"""tradewatch: one threshold spec to Prometheus rules, Grafana dashboards and promtool tests."""

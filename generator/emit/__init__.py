@@ -1,0 +1,1 @@
+"""Pure emitters: each takes the model and returns {relative path: file text}; no I/O, no clock."""

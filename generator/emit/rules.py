@@ -1,0 +1,83 @@
+"""Prometheus rule files: one group per dashboard area, recording rules first, then alerts.
+
+Alerts read the recorded series (so panels and alerts see the same numbers) and sit in the same
+group as the rules that feed them, evaluated in order, so a breach is seen in one evaluation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator import conventions, promql
+from generator.layout import signal_url
+from generator.model import Absent, Alert, Override, Quantile, Signal, Spec, Tier
+from generator.render import to_yaml
+
+
+def recording_rules(signal: Signal) -> list[dict[str, Any]]:
+    if isinstance(signal.query, Absent):
+        return []
+    quantiles: list[float | None] = [None]
+    if isinstance(signal.query, Quantile):
+        quantiles += sorted(set(signal.query.show) - {signal.query.q})
+    return [
+        {"record": conventions.record_name(signal, q), "expr": promql.signal_expr(signal, q)}
+        for q in quantiles
+    ]
+
+
+def alert_labels(spec: Spec, alert: Alert, tier: Tier) -> dict[str, str]:
+    return {"severity": tier.severity, "priority": tier.priority, **dict(alert.labels)}
+
+
+def annotations(spec: Spec, alert: Alert, description: str) -> dict[str, str]:
+    out = {"summary": alert.summary, "description": description}
+    if alert.impact:
+        out["impact"] = alert.impact
+    if alert.action:
+        out["action"] = alert.action
+    out["runbook_url"] = alert.runbook_url
+    out["dashboard_url"] = signal_url(spec, alert.signal)
+    return out
+
+
+def alerting_rule(spec: Spec, alert: Alert, tier: Tier, override: Override | None = None) -> dict[str, Any]:
+    display = override.display if override else tier.display
+    description = promql.describe(alert, tier, promql.value_template(alert.signal),
+                                  promql.labels_template(alert.signal), display)
+    rule: dict[str, Any] = {
+        "alert": alert.name,
+        "expr": promql.alert_expr(alert.signal, tier, spec.job, override,
+                                  excluded=tier.overrides if override is None else ()),
+    }
+    if tier.for_ not in ("0s", "0m"):
+        rule["for"] = tier.for_
+    rule["labels"] = alert_labels(spec, alert, tier)
+    rule["annotations"] = annotations(spec, alert, description)
+    return rule
+
+
+def alerting_rules(spec: Spec, alert: Alert) -> list[dict[str, Any]]:
+    rules = []
+    for tier in alert.tiers:
+        rules.append(alerting_rule(spec, alert, tier))
+        rules.extend(alerting_rule(spec, alert, tier, o) for o in tier.overrides)
+    return rules
+
+
+def emit(spec: Spec) -> dict[str, str]:
+    files = {}
+    for dashboard in spec.dashboards:
+        signals = spec.signals_on(dashboard.name)
+        if not signals:
+            continue
+        rules: list[dict[str, Any]] = []
+        for signal in signals:
+            rules.extend(recording_rules(signal))
+        for signal in signals:
+            for alert in spec.alerts_on(signal):
+                rules.extend(alerting_rules(spec, alert))
+        group = {"name": conventions.group_name(spec, dashboard.name),
+                 "interval": spec.evaluation_interval, "rules": rules}
+        files[conventions.rule_file(dashboard.name)] = to_yaml({"groups": [group]}, source=spec.source)
+    return files

@@ -1,0 +1,57 @@
+"""Where each signal's panel sits: ids and grid positions, shared by dashboards and alert links.
+
+An alert's ``dashboard_url`` opens ``viewPanel=<id>``; the id comes from here, so the rule emitter
+and the dashboard emitter agree without either reading the other's output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from generator import conventions
+from generator.model import Signal, Spec
+
+WIDTH = 12
+HEIGHT = 8
+STAT_WIDTH = 6
+STAT_HEIGHT = 5
+COLUMNS = 24
+
+
+@dataclass(frozen=True)
+class Slot:
+    signal: Signal
+    panel_id: int
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+def area_slots(spec: Spec, dashboard: str) -> tuple[Slot, ...]:
+    """Two panels a row, in spec order; ids from 1."""
+    signals = spec.signals_on(dashboard)
+    per_row = COLUMNS // WIDTH
+    return tuple(
+        Slot(s, i + 1, (i % per_row) * WIDTH, (i // per_row) * HEIGHT, WIDTH, HEIGHT)
+        for i, s in enumerate(signals)
+    )
+
+
+def overview_slots(spec: Spec) -> tuple[Slot, ...]:
+    """Stats of the signals marked ``overview``, four a row; the alert list goes below them."""
+    signals = [s for s in spec.signals if s.overview]
+    per_row = COLUMNS // STAT_WIDTH
+    return tuple(
+        Slot(s, i + 1, (i % per_row) * STAT_WIDTH, (i // per_row) * STAT_HEIGHT, STAT_WIDTH, STAT_HEIGHT)
+        for i, s in enumerate(signals)
+    )
+
+
+def panel_of(spec: Spec, signal: Signal) -> int:
+    """Id of the panel drawing ``signal`` on its own dashboard."""
+    return next(slot.panel_id for slot in area_slots(spec, signal.dashboard) if slot.signal == signal)
+
+
+def signal_url(spec: Spec, signal: Signal) -> str:
+    return conventions.dashboard_url(spec, signal.dashboard, panel_of(spec, signal))

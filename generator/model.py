@@ -1,0 +1,221 @@
+"""The validated threshold spec as frozen dataclasses: what every emitter reads.
+
+The model is not the spec's shape: units are resolved (thresholds hold Prometheus values, e.g.
+seconds and 0-1 ratios), SLA multipliers are multiplied out, defaults are filled in and references
+are objects, so emitters never parse or guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from generator.units import Dimension
+
+Severity = Literal["critical", "warning", "info"]
+Priority = Literal["critical", "high", "medium", "low"]
+Op = Literal[">", "<", "=="]
+Aggregate = Literal["max", "min", "sum", "avg"]
+
+SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
+PRIORITIES: tuple[Priority, ...] = ("critical", "high", "medium", "low")
+DEFAULT_PRIORITY: dict[Severity, Priority] = {"critical": "critical", "warning": "high", "info": "low"}
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A metric with label matchers; a tuple value matches any of its members (``=~``)."""
+
+    metric: str
+    match: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class Quantile:
+    source: Selector
+    q: float
+    window: str
+    buckets: tuple[float, ...]
+    # Further quantiles recorded and drawn on the same panel (e.g. P50 and P95 beside P99).
+    show: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ratio:
+    numerator: tuple[Selector, ...]
+    denominator: tuple[Selector, ...]
+    window: str
+
+
+@dataclass(frozen=True)
+class Rate:
+    source: Selector
+    window: str
+
+
+@dataclass(frozen=True)
+class Gauge:
+    source: Selector
+    aggregate: Aggregate
+    divide_by: Selector | None = None
+
+
+@dataclass(frozen=True)
+class State:
+    source: Selector
+    states: tuple[str, ...]  # state name by value: states[0] is 0
+
+    def value_of(self, name: str) -> int:
+        return self.states.index(name)
+
+
+@dataclass(frozen=True)
+class Increase:
+    source: Selector
+    window: str
+
+
+@dataclass(frozen=True)
+class Age:
+    """Seconds since a timestamp gauge last moved (an oracle update, a heartbeat)."""
+
+    source: Selector
+
+
+@dataclass(frozen=True)
+class Absent:
+    """The series is gone: no threshold, the alert fires on absence."""
+
+    source: Selector
+
+
+@dataclass(frozen=True)
+class Expr:
+    """Raw PromQL, for what the kinds above cannot say."""
+
+    expr: str
+    metrics: tuple[str, ...]
+
+
+Query = Quantile | Ratio | Rate | Gauge | State | Increase | Age | Absent | Expr
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One measured series: a recording rule, a panel, and what alerts compare with thresholds."""
+
+    name: str
+    title: str
+    description: str
+    dashboard: str
+    query: Query
+    dim: Dimension
+    by: tuple[str, ...] = ()
+    objective: float | None = None  # the SLA contract value, for "1.5x" thresholds
+    overview: bool = False
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Override:
+    """A threshold for the series whose ``label`` is ``value`` (per endpoint, per pair...)."""
+
+    label: str
+    value: str
+    threshold: float
+    display: str
+
+
+@dataclass(frozen=True)
+class Tier:
+    severity: Severity
+    priority: Priority
+    op: Op
+    threshold: float | None  # None for absence alerts
+    display: str  # the threshold as people read it: "200ms", "80%", "open"
+    for_: str
+    overrides: tuple[Override, ...] = ()
+
+    def crossed(self, value: float, threshold: float | None = None) -> bool:
+        t = self.threshold if threshold is None else threshold
+        if t is None:
+            return False
+        if self.op == ">":
+            return value > t
+        if self.op == "<":
+            return value < t
+        return value == t
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    signal: Signal
+    summary: str
+    impact: str
+    action: str
+    runbook_url: str
+    tiers: tuple[Tier, ...]
+    labels: tuple[tuple[str, str], ...] = ()
+    # Alerts this one silences while it fires: their symptoms follow from it.
+    inhibits: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    name: str
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Receiver:
+    """A notification target. Secrets are referenced by file or env var, never inlined."""
+
+    name: str
+    kind: Literal["webhook", "slack", "pagerduty", "email"]
+    settings: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class PriorityRoute:
+    priority: Priority
+    receivers: tuple[str, ...]
+    repeat_interval: str
+
+
+@dataclass(frozen=True)
+class Notifications:
+    group_by: tuple[str, ...]
+    group_wait: str
+    group_interval: str
+    repeat_interval: str  # the suppression of repeats asked for: the same alert at most every 5m
+    resolved: bool
+    escalate_after: int  # occurrences within escalate_window that raise the severity
+    escalate_window: str
+    receivers: tuple[Receiver, ...]
+    routes: tuple[PriorityRoute, ...]
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    title: str
+    source: str  # the spec file, as the user named it
+    job: str
+    grafana_url: str
+    grafana_folder: str
+    runbook_base: str
+    evaluation_interval: str
+    dashboards: tuple[Dashboard, ...]
+    signals: tuple[Signal, ...]
+    alerts: tuple[Alert, ...]
+    notifications: Notifications
+    labels: tuple[tuple[str, str], ...] = field(default=())
+
+    def signals_on(self, dashboard: str) -> tuple[Signal, ...]:
+        return tuple(s for s in self.signals if s.dashboard == dashboard)
+
+    def alerts_on(self, signal: Signal) -> tuple[Alert, ...]:
+        return tuple(a for a in self.alerts if a.signal.name == signal.name)
