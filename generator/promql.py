@@ -23,7 +23,6 @@ from generator.model import (
     Expr,
     Gauge,
     Increase,
-    Override,
     Quantile,
     Rate,
     Ratio,
@@ -45,7 +44,7 @@ def selector(sel: Selector, extra: Sequence[str] = (), suffix: str = "") -> str:
     matchers = list(extra)
     for label, value in sel.match:
         if isinstance(value, tuple):
-            alternatives = "|".join(_REGEX_SPECIAL.sub(r"\\\1", v) for v in value)
+            alternatives = "|".join(_escape_regex(v) for v in value)
             matchers.append(f"{label}=~{quote(alternatives)}")
         else:
             matchers.append(f"{label}={quote(value)}")
@@ -105,24 +104,35 @@ def absent_expr(signal: Signal, job: str) -> str:
     return f"absent({selector(signal.query.source, extra=[f'job={quote(job)}'])})"
 
 
-def alert_expr(signal: Signal, tier: Tier, job: str, override: Override | None = None,
-               excluded: Sequence[Override] = ()) -> str:
-    """``record op threshold``, restricted to one label value (override) or to the rest."""
+def _escape_regex(value: str) -> str:
+    return _REGEX_SPECIAL.sub(r"\\\1", value)
+
+
+def alert_expr(signal: Signal, tier: Tier, job: str) -> str:
+    """``record op threshold``; per-label thresholds become one union, each label value with its own
+    number and the rest with the tier's, so one rule (and one alert identity) serves them all."""
     if isinstance(signal.query, Absent):
         return absent_expr(signal, job)
     record = conventions.record_name(signal)
     assert record is not None
-    matchers: list[str] = []
-    if override is not None:
-        matchers.append(f"{override.label}={quote(override.value)}")
-        threshold = override.threshold
-    else:
-        threshold = tier.threshold if tier.threshold is not None else 0.0
-        for label in sorted({o.label for o in excluded}):
-            values = "|".join(_REGEX_SPECIAL.sub(r"\\\1", o.value) for o in excluded if o.label == label)
-            matchers.append(f"{label}!~{quote(values)}")
-    series = f"{record}{{{', '.join(matchers)}}}" if matchers else record
-    return f"{series} {tier.op} {number(threshold)}"
+    assert tier.threshold is not None
+    if not tier.overrides:
+        return f"{record} {tier.op} {number(tier.threshold)}"
+    parts = [f"{record}{{{o.label}={quote(o.value)}}} {tier.op} {number(o.threshold)}" for o in tier.overrides]
+    rest = []
+    for label in sorted({o.label for o in tier.overrides}):
+        values = "|".join(_escape_regex(o.value) for o in tier.overrides if o.label == label)
+        rest.append(f"{label}!~{quote(values)}")
+    parts.append(f"{record}{{{', '.join(rest)}}} {tier.op} {number(tier.threshold)}")
+    return " or ".join(f"({p})" for p in parts)
+
+
+def threshold_template(tier: Tier) -> str:
+    """The tier's threshold as text; with per-label thresholds, the one for the alerting series."""
+    text = tier.display
+    for o in reversed(tier.overrides):
+        text = f'{{{{ if eq $labels.{o.label} {quote(o.value)} }}}}{o.display}{{{{ else }}}}{text}{{{{ end }}}}'
+    return text
 
 
 def state_template(states: Sequence[str]) -> str:

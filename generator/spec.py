@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, cast
 
@@ -51,7 +52,14 @@ from generator.model import (
     State,
     Tier,
 )
-from generator.units import Dimension, UnitError, format_quantity, parse_duration, parse_multiplier, parse_quantity
+from generator.units import (
+    Dimension,
+    UnitError,
+    format_quantity,
+    parse_duration,
+    parse_multiplier,
+    parse_quantity,
+)
 from generator.yamlsource import Located, parse
 
 SCHEMA_PATH = Path(__file__).with_name("spec.schema.json")
@@ -203,7 +211,9 @@ class _Builder:
                            f"in external_metrics{_suggest(name, self.families)}")
         return fam
 
-    def selector(self, raw: Mapping[str, Any], path: YamlPath, kinds: tuple[str, ...]) -> tuple[Selector, _Family | None]:
+    def selector(
+        self, raw: Mapping[str, Any], path: YamlPath, kinds: tuple[str, ...]
+    ) -> tuple[Selector, _Family | None]:
         name = raw["metric"]
         fam = self.family(name, (*path, "metric"))
         match: list[tuple[str, str | tuple[str, ...]]] = []
@@ -256,7 +266,10 @@ class _Builder:
             self.err((*path, "window"), "a window must be longer than 0s")
         return window
 
-    def query(self, kind: str, body: Any, path: YamlPath) -> tuple[Query | None, Dimension | None, tuple[str, ...] | None]:
+    def query(
+        self, kind: str, body: Any, path: YamlPath
+    ) -> tuple[Query | None, Dimension | None, tuple[str, ...] | None]:
+        """The query, its dimension, and the labels its series carry (None where unknown)."""
         if kind == "quantile":
             sel, fam = self.selector(body, path, ("histogram",))
             if fam is None:
@@ -394,7 +407,8 @@ class _Builder:
         signal = signals.get(raw["signal"])
         if signal is None:
             if raw["signal"] not in self.raw["signals"]:
-                self.err((*path, "signal"), f"no signal {raw['signal']!r}{_suggest(raw['signal'], self.raw['signals'])}")
+                hint = _suggest(raw["signal"], self.raw["signals"])
+                self.err((*path, "signal"), f"no signal {raw['signal']!r}{hint}")
             return None
         tiers = []
         for severity in SEVERITIES:
@@ -416,7 +430,7 @@ class _Builder:
 
     def check_tier_order(self, tiers: list[Tier], path: YamlPath) -> None:
         # Tiers are in severity order, most severe first: each must sit beyond the next.
-        for worse, milder in zip(tiers, tiers[1:], strict=False):
+        for worse, milder in pairwise(tiers):
             if worse.threshold is None or milder.threshold is None or worse.op != milder.op or worse.op == "==":
                 continue
             wrong = worse.threshold <= milder.threshold if worse.op == ">" else worse.threshold >= milder.threshold

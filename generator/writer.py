@@ -76,11 +76,11 @@ def write(root: Path, files: dict[str, str]) -> Drift:
         for rel in (*drift.changed, *drift.missing):
             target = root / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
             with os.fdopen(fd, "wb") as f:
                 f.write(files[rel].encode())
-            os.chmod(tmp, 0o644)
-            staged.append((Path(tmp), target))
+            os.chmod(tmp_name, 0o644)
+            staged.append((Path(tmp_name), target))
     except BaseException:
         for tmp, _ in staged:
             with contextlib.suppress(OSError):
@@ -88,6 +88,6 @@ def write(root: Path, files: dict[str, str]) -> Drift:
         raise
     for tmp, target in staged:
         os.replace(tmp, target)
-    for rel in drift.stale:
-        (root / rel).unlink()
+    for stale in drift.stale:
+        (root / stale).unlink()
     return drift

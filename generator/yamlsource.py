@@ -40,7 +40,11 @@ def parse(text: str, file: str) -> Located:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise SpecErrors([SpecError(file, line, col, "(syntax)", f"YAML syntax error: {exc.problem}")]) from None
+        message = f"YAML syntax error: {exc.problem}"
+        if exc.context and exc.context_mark:
+            # "expected '}'" at the end of the file helps little; say where the open construct began.
+            message += f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
+        raise SpecErrors([SpecError(file, line, col, "(syntax)", message)]) from None
     located = Located(file, None)
     if node is None:
         raise SpecErrors([SpecError(file, 1, 1, "(top level)", "the spec is empty")])

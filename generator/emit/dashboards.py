@@ -8,6 +8,7 @@ loads the JSON as it is instead of migrating it.
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from typing import Any
 
 from grafanalib import core as g
@@ -55,7 +56,7 @@ def threshold_steps(tiers: list[tuple[Tier, float]]) -> list[dict[str, Any]]:
                 worst = tier.severity
         return OK_COLOR if worst is None else SEVERITY_COLOR[worst]
 
-    probes = [points[0] - 1, *[(a + b) / 2 for a, b in zip(points, points[1:], strict=False)], points[-1] + 1]
+    probes = [points[0] - 1, *[(a + b) / 2 for a, b in pairwise(points)], points[-1] + 1]
     steps: list[dict[str, Any]] = [{"color": color_at(probes[0]), "value": None}]
     for point, probe in zip(points, probes[1:], strict=True):
         steps.append({"color": color_at(probe), "value": point})
@@ -101,7 +102,7 @@ def override_configs(spec: Spec, signal: Signal) -> list[dict[str, Any]]:
             if chosen is not None:
                 pairs.append((tier, chosen))
     return [
-        {"matcher": {"id": "byName", "options": value},
+        {"matcher": {"id": "byNames", "options": {"mode": "include", "names": [value], "readOnly": True}},
          "properties": [{"id": "thresholds", "value": {"mode": "absolute", "steps": threshold_steps(pairs)}}]}
         for value, pairs in sorted(by_value.items())
     ]
@@ -268,7 +269,7 @@ def _panel(panel: dict[str, Any]) -> dict[str, Any]:
     out["targets"] = [_target(t) for t in panel.get("targets", [])]
     if not out["targets"]:
         out.pop("targets")
-    if "links" in panel and panel["links"]:
+    if panel.get("links"):
         out["links"] = [
             {"title": link["title"], "url": link["url"], "type": "link", "icon": "dashboard", "tooltip": "",
              "tags": [], "asDropdown": False, "targetBlank": False, "includeVars": True, "keepTime": True}

@@ -14,10 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client.utils import floatToGoString
-
 from generator import conventions, promql
-from generator.emit.rules import alert_labels, annotations
+from generator.emit.rules import alert_annotations, alert_labels
 from generator.humanize import render_value
 from generator.model import (
     Absent,
@@ -142,7 +140,7 @@ def constant(value: float, samples: int) -> str:
 
 # --- alert cases --------------------------------------------------------------------------------
 
-def expected_alerts(spec: Spec, alert: Alert, value: float, at: float, labels: dict[str, str],
+def expected_alerts(spec: Spec, alert: Alert, *, value: float, at: float, labels: dict[str, str],
                     override: Override | None) -> list[dict[str, Any]]:
     out = []
     for tier in alert.tiers:
@@ -155,7 +153,7 @@ def expected_alerts(spec: Spec, alert: Alert, value: float, at: float, labels: d
         description = promql.describe(alert, tier, text, labels, display)
         out.append({
             "exp_labels": {**alert_labels(spec, alert, tier), **labels},
-            "exp_annotations": annotations(spec, alert, description),
+            "exp_annotations": alert_annotations(spec, alert, description),
         })
     return out
 
@@ -233,7 +231,8 @@ def alert_groups(spec: Spec, alert: Alert) -> list[dict[str, Any]]:
                 "alert_rule_test": [{
                     "eval_time": _t(case.eval_at),
                     "alertname": alert.name,
-                    "exp_alerts": expected_alerts(spec, alert, case.value, case.eval_at, labels, override),
+                    "exp_alerts": expected_alerts(spec, alert, value=case.value, at=case.eval_at, labels=labels,
+                                                override=override),
                 }],
             })
     return groups
@@ -250,8 +249,9 @@ def absent_groups(spec: Spec, alert: Alert) -> list[dict[str, Any]]:
     for tier in alert.tiers:
         fires = fire_time(tier)
         gone_at = 5 * STEP
-        check = gone_at + fires + STEP
-        present = constant(1, int(gone_at // STEP))
+        check = gone_at + STEP + fires + STEP
+        # A target that stops exposing a series leaves a staleness marker: absent() sees it at once.
+        present = f"{constant(1, int(gone_at // STEP))} stale"
         exp_labels = {conventions.LEVEL_LABEL: spec.job,
                       **{k: v for k, v in sel.match if not isinstance(v, tuple)}}
         description = promql.describe(alert, tier, "", {conventions.LEVEL_LABEL: spec.job}, tier.display)
@@ -264,7 +264,7 @@ def absent_groups(spec: Spec, alert: Alert) -> list[dict[str, Any]]:
                 {"eval_time": _t(gone_at - STEP), "alertname": alert.name, "exp_alerts": []},
                 {"eval_time": _t(check), "alertname": alert.name, "exp_alerts": [{
                     "exp_labels": {**alert_labels(spec, alert, tier), **exp_labels},
-                    "exp_annotations": annotations(spec, alert, description),
+                    "exp_annotations": alert_annotations(spec, alert, description),
                 }]},
             ],
         })
@@ -319,7 +319,7 @@ def recording_group(spec: Spec, signal: Signal) -> dict[str, Any] | None:
         k = len(query.buckets) // 2
         for i, le in enumerate((*query.buckets, math.inf)):
             grows = i >= k
-            labels = {**_raw_for(query.source, spec, signal, 0).labels, "le": floatToGoString(le)}
+            labels = {**_raw_for(query.source, spec, signal, 0).labels, "le": "+Inf" if le == math.inf else repr(le)}
             series.append({"series": series_text(f"{query.source.metric}_bucket", labels),
                            "values": f"0+{60 if grows else 0}x{n}"})
         start = query.buckets[k - 1] if k > 0 else 0.0

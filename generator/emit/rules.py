@@ -10,8 +10,9 @@ from typing import Any
 
 from generator import conventions, promql
 from generator.layout import signal_url
-from generator.model import Absent, Alert, Override, Quantile, Signal, Spec, Tier
+from generator.model import Absent, Alert, Quantile, Signal, Spec, Tier
 from generator.render import to_yaml
+from generator.units import parse_duration
 
 
 def recording_rules(signal: Signal) -> list[dict[str, Any]]:
@@ -30,7 +31,7 @@ def alert_labels(spec: Spec, alert: Alert, tier: Tier) -> dict[str, str]:
     return {"severity": tier.severity, "priority": tier.priority, **dict(alert.labels)}
 
 
-def annotations(spec: Spec, alert: Alert, description: str) -> dict[str, str]:
+def alert_annotations(spec: Spec, alert: Alert, description: str) -> dict[str, str]:
     out = {"summary": alert.summary, "description": description}
     if alert.impact:
         out["impact"] = alert.impact
@@ -41,28 +42,15 @@ def annotations(spec: Spec, alert: Alert, description: str) -> dict[str, str]:
     return out
 
 
-def alerting_rule(spec: Spec, alert: Alert, tier: Tier, override: Override | None = None) -> dict[str, Any]:
-    display = override.display if override else tier.display
+def alerting_rule(spec: Spec, alert: Alert, tier: Tier) -> dict[str, Any]:
     description = promql.describe(alert, tier, promql.value_template(alert.signal),
-                                  promql.labels_template(alert.signal), display)
-    rule: dict[str, Any] = {
-        "alert": alert.name,
-        "expr": promql.alert_expr(alert.signal, tier, spec.job, override,
-                                  excluded=tier.overrides if override is None else ()),
-    }
-    if tier.for_ not in ("0s", "0m"):
+                                  promql.labels_template(alert.signal), promql.threshold_template(tier))
+    rule: dict[str, Any] = {"alert": alert.name, "expr": promql.alert_expr(alert.signal, tier, spec.job)}
+    if parse_duration(tier.for_) > 0:
         rule["for"] = tier.for_
     rule["labels"] = alert_labels(spec, alert, tier)
-    rule["annotations"] = annotations(spec, alert, description)
+    rule["annotations"] = alert_annotations(spec, alert, description)
     return rule
-
-
-def alerting_rules(spec: Spec, alert: Alert) -> list[dict[str, Any]]:
-    rules = []
-    for tier in alert.tiers:
-        rules.append(alerting_rule(spec, alert, tier))
-        rules.extend(alerting_rule(spec, alert, tier, o) for o in tier.overrides)
-    return rules
 
 
 def emit(spec: Spec) -> dict[str, str]:
@@ -76,7 +64,7 @@ def emit(spec: Spec) -> dict[str, str]:
             rules.extend(recording_rules(signal))
         for signal in signals:
             for alert in spec.alerts_on(signal):
-                rules.extend(alerting_rules(spec, alert))
+                rules.extend(alerting_rule(spec, alert, tier) for tier in alert.tiers)
         group = {"name": conventions.group_name(spec, dashboard.name),
                  "interval": spec.evaluation_interval, "rules": rules}
         files[conventions.rule_file(dashboard.name)] = to_yaml({"groups": [group]}, source=spec.source)

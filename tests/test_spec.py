@@ -1,0 +1,91 @@
+"""The spec: good specs build, bad specs each give their own clear error at the right line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator import generate, writer
+from generator.errors import SpecErrors
+from generator.model import Absent, Gauge, Quantile, Ratio, Spec, State
+from generator.spec import load, load_text
+from generator.tools import Promtool
+from generator.units import Dimension
+from tests.conftest import ROOT
+
+BAD = sorted((ROOT / "tests" / "specs" / "bad").glob("*.yaml"))
+GOOD = sorted((ROOT / "tests" / "specs" / "good").glob("*.yaml"))
+
+
+def expected_error(path: Path) -> str:
+    first = path.read_text().splitlines()[0]
+    assert first.startswith("# expect: "), f"{path.name} must start with '# expect: LINE:COL: PATH: MESSAGE'"
+    return first.removeprefix("# expect: ")
+
+
+@pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
+def test_bad_spec_reports_file_line_and_path(path: Path) -> None:
+    with pytest.raises(SpecErrors) as caught:
+        load(path)
+    lines = [str(e) for e in caught.value.errors]
+    prefix = f"{path}:{expected_error(path)}"
+    assert any(line.startswith(prefix) for line in lines), "\n".join(lines)
+
+
+def test_every_error_is_reported_not_just_the_first() -> None:
+    text = (ROOT / "tests/specs/good/minimal.yaml").read_text()
+    text = text.replace("above: 200ms", "above: 200")
+    text = text.replace("summary: Node slow", "summary: Node slow\n    x: 1")
+    text = text.replace("title: Latency", "title: Latency, colour: red")
+    with pytest.raises(SpecErrors) as caught:
+        load_text(text, "t.yaml")
+    paths = {e.path for e in caught.value.errors}
+    assert {"alerts.NodeLatencyHigh.x", "dashboards.latency.colour"} <= paths
+
+
+@pytest.mark.parametrize("path", GOOD, ids=lambda p: p.stem)
+def test_good_spec_generates_rules_and_tests_promtool_accepts(path: Path, tmp_path: Path,
+                                                               promtool: Promtool) -> None:
+    files = generate.render(load(path))
+    writer.write(tmp_path, files)
+    rules = sorted((tmp_path / "alert_rules").glob("*.rules.yml"))
+    assert promtool.check_rules(rules).ok, promtool.check_rules(rules).message
+    tests = tmp_path / "alert_rules" / "tests"
+    result = promtool.test_rules(sorted(Path(p.name) for p in tests.glob("*.test.yml")), cwd=tests)
+    assert result.ok, result.message
+
+
+def test_default_spec_models_every_alert_of_the_domain(default_spec: Spec) -> None:
+    alerts = {a.name: a for a in default_spec.alerts}
+    node = alerts["SolanaNodeLatencyHigh"]
+    assert isinstance(node.signal.query, Quantile)
+    assert node.signal.dim is Dimension.TIME
+    assert [(t.severity, t.op, t.threshold) for t in node.tiers] == [("critical", ">", 0.2)]
+    failure = alerts["TradeFailureRateHigh"]
+    assert [(t.severity, t.threshold) for t in failure.tiers] == [("critical", 0.1), ("warning", 0.05)]
+    assert isinstance(alerts["MevAvoidanceLow"].signal.query, Ratio)
+    assert alerts["MevAvoidanceLow"].tiers[0].op == "<"
+    breaker = alerts["CircuitBreakerOpen"]
+    assert isinstance(breaker.signal.query, State)
+    assert breaker.tiers[0].display == "open"
+    assert breaker.inhibits == ("TradeFailureRateHigh", "TradeExecutionLatencyHigh")
+    memory = alerts["MemoryUsageHigh"].signal.query
+    assert isinstance(memory, Gauge)
+    assert memory.divide_by is not None
+
+
+def test_sla_multipliers_resolve_against_the_objective() -> None:
+    spec = load(ROOT / "examples/sla-contracts/tradewatch.yaml")
+    tiers = {a.name: a.tiers for a in spec.alerts}["TokenValidatorSlow"]
+    assert [(t.severity, round(t.threshold or 0, 9), t.display) for t in tiers] == [
+        ("critical", 0.006, "6ms"), ("warning", 0.0045, "4.5ms")]
+
+
+def test_per_label_thresholds_and_absence() -> None:
+    spec = load(ROOT / "examples/defi-testnet/tradewatch.yaml")
+    alerts = {a.name: a for a in spec.alerts}
+    override = alerts["ApiEndpointSlow"].tiers[0].overrides[0]
+    assert (override.label, override.value, override.threshold) == ("endpoint", "trade_execution", 5.0)
+    assert isinstance(alerts["OracleMetricsAbsent"].signal.query, Absent)
+    assert alerts["OracleMetricsAbsent"].tiers[0].threshold is None
