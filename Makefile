@@ -41,11 +41,11 @@ bench: $(STAMP) ## benchmarks, reported as ratios against baselines measured in 
 demo: $(STAMP) ## the whole system on loopback: simulated trading, real Prometheus and Alertmanager
 	$(TW) demo
 
-deploy: $(STAMP) ## put dashboards into Grafana and rules where they are evaluated (see README)
-	$(TW) deploy
+deploy: generate ## dashboards and alerts into Grafana, rules into the evaluator (GRAFANA_TOKEN from env)
+	$(TW) deploy tradewatch.yaml $(DEPLOY_ARGS)
 
-diff: $(STAMP) ## what `make deploy` would change, changing nothing
-	$(TW) diff
+diff: generate ## what `make deploy` would change, with a diff per object; changes nothing
+	$(TW) diff tradewatch.yaml $(DEPLOY_ARGS)
 
 exporter: $(STAMP) ## run the exporter against Redis (TRADEWATCH_REDIS_URL, default redis://127.0.0.1:6379/0)
 	$(TW) exporter

@@ -16,6 +16,7 @@ Severity = Literal["critical", "warning", "info"]
 Priority = Literal["critical", "high", "medium", "low"]
 Op = Literal[">", "<", "=="]
 Aggregate = Literal["max", "min", "sum", "avg"]
+Evaluator = Literal["prometheus", "mimir", "grafana"]
 
 SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
 PRIORITIES: tuple[Priority, ...] = ("critical", "high", "medium", "low")
@@ -213,9 +214,15 @@ class Spec:
     alerts: tuple[Alert, ...]
     notifications: Notifications
     labels: tuple[tuple[str, str], ...] = field(default=())
+    evaluator: Evaluator = "prometheus"
 
     def signals_on(self, dashboard: str) -> tuple[Signal, ...]:
         return tuple(s for s in self.signals if s.dashboard == dashboard)
+
+    def areas(self) -> tuple[tuple[str, tuple[Signal, ...]], ...]:
+        """The dashboards that show signals (every one but the overview), with their signals."""
+        pairs = ((d.name, self.signals_on(d.name)) for d in self.dashboards)
+        return tuple((name, signals) for name, signals in pairs if signals)
 
     def alerts_on(self, signal: Signal) -> tuple[Alert, ...]:
         return tuple(a for a in self.alerts if a.signal.name == signal.name)

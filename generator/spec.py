@@ -32,6 +32,7 @@ from generator.model import (
     Aggregate,
     Alert,
     Dashboard,
+    Evaluator,
     Expr,
     Gauge,
     Increase,
@@ -505,4 +506,5 @@ class _Builder:
             runbook_base=runbooks, evaluation_interval=raw.get("evaluation_interval", "30s"),
             dashboards=dashboards, signals=tuple(signals.values()), alerts=tuple(alerts),
             notifications=self.notifications(used), labels=tuple(sorted(raw.get("labels", {}).items())),
+            evaluator=cast(Evaluator, raw.get("evaluator", "prometheus")),
         )

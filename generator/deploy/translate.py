@@ -1,0 +1,164 @@
+"""The model's alerts as Grafana-managed alert rules: the provisioning API's ``AlertRuleGroup``.
+
+Each tier becomes one rule of three queries, the shape Grafana's own
+rule editor makes: **A** the signal's recorded series from the Prometheus data source (the same
+series the Prometheus rules compare), **B** reduce to the last value, **C** the threshold carrying
+the tier's number. A per-label threshold (an override) becomes a rule of its own with its own number,
+where the Prometheus rule folds them into one expression: Grafana's threshold expression holds one
+number. Texts and labels come from the Prometheus rule emitter, so an alert reads the same whichever
+evaluator runs it.
+
+Example::
+
+    >>> groups = rule_groups(spec, folder_uid="tw-solana-trader", datasource_uid="tradewatch-prometheus")
+    >>> groups[0]["rules"][0]["title"]
+    'TradeExecutionLatencyHigh'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from generator import conventions, promql
+from generator.deploy import naming
+from generator.emit import rules as prom_rules
+from generator.model import Absent, Alert, Override, Spec, Tier
+
+# Grafana schedules rules on a 10 s base tick; a group interval must be a multiple of it.
+BASE_INTERVAL = 10
+CONDITION = "C"
+EXPR_DS = {"type": "__expr__", "uid": "__expr__"}
+_DURATION = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
+_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+_REGEX_SPECIAL = re.compile(r"([\\.^$|?*+()\[\]{}])")
+_OPS = {">": "gt", "<": "lt"}
+
+
+def seconds(duration: str) -> float:
+    """'1h30m' -> 5400.0; the Prometheus duration syntax."""
+    parts = _DURATION.findall(duration)
+    if not parts or "".join(n + u for n, u in parts) != duration:
+        raise ValueError(f"{duration!r} is not a duration")
+    return sum(int(n) * _SECONDS[u] for n, u in parts)
+
+
+def group_interval(spec: Spec) -> int:
+    """The spec's evaluation interval in whole seconds, rounded up to Grafana's 10 s tick."""
+    secs = max(seconds(spec.evaluation_interval), BASE_INTERVAL)
+    return int(-(-secs // BASE_INTERVAL) * BASE_INTERVAL)
+
+
+def _series(spec: Spec, alert: Alert, tier: Tier, override: Override | None) -> str:
+    signal = alert.signal
+    if isinstance(signal.query, Absent):
+        return promql.absent_expr(signal, spec.job)
+    record = conventions.record_name(signal)
+    assert record is not None
+    matchers: list[str] = []
+    if override is not None:
+        matchers.append(f"{override.label}={promql.quote(override.value)}")
+    else:
+        for label in sorted({o.label for o in tier.overrides}):
+            alternatives = [o.value for o in tier.overrides if o.label == label]
+            values = "|".join(_REGEX_SPECIAL.sub(r"\\\1", v) for v in alternatives)
+            matchers.append(f"{label}!~{promql.quote(values)}")
+    return f"{record}{{{', '.join(matchers)}}}" if matchers else record
+
+
+def _condition(alert: Alert, tier: Tier, override: Override | None) -> dict[str, Any]:
+    if isinstance(alert.signal.query, Absent):
+        return {"type": "threshold", "expression": "B",
+                "conditions": [{"evaluator": {"type": "gt", "params": [0]}}]}
+    threshold = override.threshold if override is not None else tier.threshold
+    assert threshold is not None
+    if tier.op == "==":
+        return {"type": "math", "expression": f"$B == {promql.number(threshold)}"}
+    return {"type": "threshold", "expression": "B",
+            "conditions": [{"evaluator": {"type": _OPS[tier.op], "params": [threshold]}}]}
+
+
+def _query(ref: str, datasource_uid: str, model: dict[str, Any], range_from: int) -> dict[str, Any]:
+    datasource = EXPR_DS if datasource_uid == "__expr__" else {"type": "prometheus", "uid": datasource_uid}
+    return {
+        "refId": ref,
+        "queryType": "",
+        "relativeTimeRange": {"from": range_from, "to": 0},
+        "datasourceUid": datasource_uid,
+        "model": {"refId": ref, "datasource": datasource, "intervalMs": 1000, "maxDataPoints": 43200,
+                  **model},
+    }
+
+
+def title(alert: Alert, tier: Tier, override: Override | None) -> str:
+    """The rule title (Grafana's alertname); unique in the folder, as Grafana 11 requires."""
+    text = alert.name
+    if len(alert.tiers) > 1:
+        text += f" ({tier.severity})"
+    if override is not None:
+        text += f" {override.label}={override.value}"
+    return text
+
+
+def rule(spec: Spec, alert: Alert, tier: Tier, override: Override | None, *, folder_uid: str,
+         datasource_uid: str) -> dict[str, Any]:
+    """One ``ProvisionedAlertRule``."""
+    signal = alert.signal
+    display = override.display if override is not None else tier.display
+    value = promql.value_template(signal).replace("$value", "$values.B.Value")
+    description = promql.describe(alert, tier, value, promql.labels_template(signal), display)
+    absent = isinstance(signal.query, Absent)
+    return {
+        "uid": naming.rule_uid(spec, alert.name, tier.severity,
+                               f"{override.label}-{override.value}" if override else ""),
+        "orgID": 1,
+        "folderUID": folder_uid,
+        "ruleGroup": conventions.group_name(spec, signal.dashboard),
+        "title": title(alert, tier, override),
+        "condition": CONDITION,
+        "data": [
+            _query("A", datasource_uid, {"expr": _series(spec, alert, tier, override), "instant": True,
+                                         "range": False, "editorMode": "code", "legendFormat": "__auto"},
+                   600),
+            _query("B", "__expr__", {"type": "reduce", "expression": "A", "reducer": "last",
+                                     "settings": {"mode": "dropNN"}}, 0),
+            _query(CONDITION, "__expr__", _condition(alert, tier, override), 0),
+        ],
+        # An absence alert's query returns nothing while the series exists: no data is good news.
+        "noDataState": "OK" if absent else "NoData",
+        "execErrState": "Error",
+        "for": tier.for_,
+        "labels": prom_rules.alert_labels(spec, alert, tier),
+        "annotations": prom_rules.alert_annotations(spec, alert, description),
+        "isPaused": False,
+    }
+
+
+def rule_groups(spec: Spec, *, folder_uid: str, datasource_uid: str) -> list[dict[str, Any]]:
+    """One ``AlertRuleGroup`` per dashboard area, as the Prometheus rule files group them."""
+    groups = []
+    for dashboard in spec.dashboards:
+        rules = []
+        for signal in spec.signals_on(dashboard.name):
+            for alert in spec.alerts_on(signal):
+                for tier in alert.tiers:
+                    rules.append(rule(spec, alert, tier, None, folder_uid=folder_uid,
+                                      datasource_uid=datasource_uid))
+                    rules.extend(rule(spec, alert, tier, o, folder_uid=folder_uid,
+                                      datasource_uid=datasource_uid) for o in tier.overrides)
+        if rules:
+            groups.append({"title": conventions.group_name(spec, dashboard.name), "folderUid": folder_uid,
+                           "interval": group_interval(spec), "rules": rules})
+    return groups
+
+
+def file_group(group: dict[str, Any], folder_title: str) -> dict[str, Any]:
+    """An ``AlertRuleGroup`` in Grafana's file-provisioning shape (``AlertRuleGroupExport``)."""
+    return {
+        "orgId": 1,
+        "name": group["title"],
+        "folder": folder_title,
+        "interval": f"{group['interval']}s",
+        "rules": [{k: v for k, v in r.items() if k not in ("orgID", "folderUID", "ruleGroup")}
+                  for r in group["rules"]],
+    }
