@@ -125,7 +125,10 @@ _METRICS: tuple[MetricDef, ...] = (
     ),
     MetricDef("memory_usage_bytes", "gauge", "bytes", "Resident memory of the trading engine."),
     MetricDef("memory_limit_bytes", "gauge", "bytes", "Memory available to the trading engine."),
-    MetricDef("cpu_usage_percent", "gauge", "percent", "CPU used by the trading engine, 0-100 per core set."),
+    MetricDef(
+        "cpu_usage_percent", "gauge", "percent",
+        "CPU used by the trading engine, in percent of the CPU available to it.",
+    ),
     MetricDef("engine_active_positions", "gauge", "count", "Open positions, as the engine last reported."),
     MetricDef("engine_total_pnl_usd", "gauge", "usd", "Total profit and loss in USD, as the engine last reported."),
     MetricDef("engine_trades_per_minute", "gauge", "count", "Trades per minute, as the engine last reported."),
