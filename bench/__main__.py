@@ -1,0 +1,19 @@
+"""`make bench`: every benchmark, each reporting ratios against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import detection_bench, exporter_bench
+
+
+def main() -> int:
+    status = 0
+    for name, run in (("exporter", exporter_bench.main), ("detection delay", detection_bench.main)):
+        print(f"\n=== {name} ===", flush=True)
+        status |= run([])
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,231 @@
+"""Escalation after repeated occurrences: an alert over Prometheus' own ``ALERTS`` series.
+
+"Escalate after 3 occurrences" is counted where the occurrences are recorded: each alert that fires
+leaves ``ALERTS_FOR_STATE`` (value: the Unix time its episode became active) and
+``ALERTS{alertstate="firing"}``. A recording rule keeps the activation time of firing episodes only
+(pending episodes that never fired do not count); ``changes()`` of that series over the window,
+plus one, is the number of distinct firing episodes seen in the window. While the
+``escalate_after``-th episode (or a later one) fires, ``<Alert>Recurring`` fires one severity higher.
+
+Only tiers below the top severity escalate: a critical alert already pages.
+
+Example::
+
+    >>> emit(spec)["alert_rules/escalation.rules.yml"]   # TradeFailureRateHighRecurring, ...
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from generator import conventions, promql
+from generator.emit.rules import alert_annotations
+from generator.model import DEFAULT_PRIORITY, PRIORITIES, SEVERITIES, Alert, Priority, Severity, Spec, Tier
+from generator.render import to_yaml
+from generator.units import format_duration, parse_duration
+
+AREA = "escalation"
+# One series per alert episode label set; value: the Unix time the firing episode became active.
+FIRING_SINCE = "alert:firing_since:timestamp_seconds"
+ESCALATED_FROM = "escalated_from"
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """One tier that escalates, and what it escalates to."""
+
+    alert: Alert
+    tier: Tier
+    name: str
+    severity: Severity
+    priority: Priority
+
+
+def recurring_name(alert_name: str) -> str:
+    return f"{alert_name}Recurring"
+
+
+def escalations(spec: Spec) -> tuple[Escalation, ...]:
+    """Every tier that can rise one severity, in spec order."""
+    out = []
+    for alert in spec.alerts:
+        for tier in alert.tiers:
+            rank = SEVERITIES.index(tier.severity)
+            if rank == 0:
+                continue
+            severity = SEVERITIES[rank - 1]
+            # One step more urgent than the tier, and at least what the new severity gets by default.
+            stepped = PRIORITIES[max(PRIORITIES.index(tier.priority) - 1, 0)]
+            priority = min(stepped, DEFAULT_PRIORITY[severity], key=PRIORITIES.index)
+            out.append(Escalation(alert, tier, recurring_name(alert.name), severity, priority))
+    return tuple(out)
+
+
+def _source(esc: Escalation) -> str:
+    return (f"{FIRING_SINCE}{{alertname={promql.quote(esc.alert.name)}, "
+            f"severity={promql.quote(esc.tier.severity)}}}")
+
+
+def _summary(esc: Escalation, count: str, window: str) -> str:
+    return f"{esc.alert.summary}, again: fired {count} times in {window}"
+
+
+def _description(esc: Escalation, count: str, job: str, window: str) -> str:
+    return (f"{esc.alert.name} ({esc.tier.severity}) on {job} fired {count} times within {window}; "
+            f"escalated to {esc.severity}.")
+
+
+def _annotations(spec: Spec, esc: Escalation, count: str, job: str) -> dict[str, str]:
+    """The original alert's texts and links, with summary and description saying how often it fired."""
+    window = spec.notifications.escalate_window
+    out = alert_annotations(spec, esc.alert, _description(esc, count, job, window))
+    out["summary"] = _summary(esc, count, window)
+    return out
+
+
+def alerting_rule(spec: Spec, esc: Escalation) -> dict[str, Any]:
+    notes = spec.notifications
+    window = notes.escalate_window
+    return {
+        "alert": esc.name,
+        # Fires only while the escalate_after-th (or a later) episode fires, and resolves with it.
+        "expr": f"changes({_source(esc)}[{window}]) + 1 >= {notes.escalate_after} and {_source(esc)}",
+        "labels": {"severity": esc.severity, "priority": esc.priority, ESCALATED_FROM: esc.tier.severity},
+        "annotations": _annotations(spec, esc, "{{ $value }}", "{{ $labels.job }}"),
+    }
+
+
+def rule_group(spec: Spec) -> dict[str, Any] | None:
+    escs = escalations(spec)
+    if not escs:
+        return None
+    names = "|".join(dict.fromkeys(e.alert.name for e in escs))
+    firing = 'ALERTS{alertstate="firing"}'
+    record = {"record": FIRING_SINCE,
+              "expr": f'ALERTS_FOR_STATE{{alertname=~"{names}"}} and ignoring(alertstate) {firing}'}
+    return {"name": conventions.group_name(spec, AREA), "interval": spec.evaluation_interval,
+            "rules": [record, *(alerting_rule(spec, e) for e in escs)]}
+
+
+# --- the promtool test --------------------------------------------------------------------------
+# Time runs in steps of window/60 (1m for 1h). An episode fires for EPISODE steps then resolves.
+STEPS_PER_WINDOW = 60
+EPISODE = 5
+GAP = 5
+
+
+@dataclass(frozen=True)
+class _Episode:
+    start: int  # step
+    fires: bool = True  # False: pending only, resolved before its `for` ran out
+    length: int = EPISODE
+
+
+def _series_values(episodes: list[_Episode], step_seconds: float, total: int,
+                   *, for_state: bool, state: str) -> str:
+    values = ["_"] * total
+    for ep in episodes:
+        if ep.fires != (state == "firing") and not for_state:
+            continue
+        for i in range(ep.start, ep.start + ep.length):
+            values[i] = str(round(ep.start * step_seconds)) if for_state else "1"
+        values[ep.start + ep.length] = "stale"
+    return " ".join(values)
+
+
+def _labels(spec: Spec, esc: Escalation) -> dict[str, str]:
+    return {"job": spec.job, **dict.fromkeys(esc.alert.signal.by, "example"), **dict(esc.alert.labels)}
+
+
+def _selector(name: str, labels: dict[str, str]) -> str:
+    return name + "{" + ", ".join(f"{k}={promql.quote(v)}" for k, v in labels.items()) + "}"
+
+
+def _input(spec: Spec, esc: Escalation, episodes: list[_Episode],
+           step_seconds: float) -> list[dict[str, str]]:
+    total = max(ep.start for ep in episodes) + EPISODE + 4
+    base = {"alertname": esc.alert.name, **_labels(spec, esc),
+            "severity": esc.tier.severity, "priority": esc.tier.priority}
+    series = [{"series": _selector("ALERTS_FOR_STATE", base),
+               "values": _series_values(episodes, step_seconds, total, for_state=True, state="")}]
+    for state in ("firing", "pending"):
+        if any(ep.fires == (state == "firing") for ep in episodes):
+            series.append({"series": _selector("ALERTS", {**base, "alertstate": state}),
+                           "values": _series_values(episodes, step_seconds, total, for_state=False,
+                                                    state=state)})
+    return series
+
+
+def _expected(spec: Spec, esc: Escalation, count: int) -> dict[str, Any]:
+    labels = {**_labels(spec, esc), "severity": esc.severity, "priority": esc.priority,
+              ESCALATED_FROM: esc.tier.severity}
+    return {"exp_labels": labels, "exp_annotations": _annotations(spec, esc, str(count), spec.job)}
+
+
+def _at(step: int, step_seconds: float) -> str:
+    return format_duration(step * step_seconds)
+
+
+def tests(spec: Spec) -> list[dict[str, Any]]:
+    notes = spec.notifications
+    n = notes.escalate_after
+    step_seconds = parse_duration(notes.escalate_window) / STEPS_PER_WINDOW
+    interval = format_duration(step_seconds)
+    window = notes.escalate_window
+    period = EPISODE + GAP
+    out: list[dict[str, Any]] = []
+    for esc in escalations(spec):
+        # n firing episodes one period apart, and one that stayed pending between the first two.
+        episodes = [_Episode(k * period) for k in range(n)]
+        if n >= 2:
+            episodes.insert(1, _Episode(EPISODE + 1, fires=False, length=GAP - 3))
+        last = (n - 1) * period + 2
+        checks: list[dict[str, Any]] = []
+        if n >= 2:
+            checks.append({"eval_time": _at(last - period, step_seconds), "alertname": esc.name,
+                           "exp_alerts": []})
+        checks.append({"eval_time": _at(last, step_seconds), "alertname": esc.name,
+                       "exp_alerts": [_expected(spec, esc, n)]})
+        checks.append({"eval_time": _at((n - 1) * period + EPISODE + 2, step_seconds),
+                       "alertname": esc.name, "exp_alerts": []})
+        out.append({
+            "name": f"{esc.name} fires at the {_ordinal(n)} firing of {esc.alert.name} ({esc.tier.severity}) "
+                    f"within {window}, not at the {_ordinal(n - 1)}, not for a pending-only episode, "
+                    f"and resolves with it",
+            "interval": interval,
+            "input_series": _input(spec, esc, episodes, step_seconds),
+            "alert_rule_test": checks,
+        })
+        if n >= 2:
+            # The same n episodes spread so that the first has left the window when the last fires.
+            spread = math.ceil(STEPS_PER_WINDOW / (n - 1)) + EPISODE
+            far = [_Episode(k * spread) for k in range(n)]
+            out.append({
+                "name": f"{esc.name} stays quiet when {n} firings of {esc.alert.name} "
+                        f"span more than {window}",
+                "interval": interval,
+                "input_series": _input(spec, esc, far, step_seconds),
+                "alert_rule_test": [{"eval_time": _at((n - 1) * spread + 2, step_seconds),
+                                     "alertname": esc.name, "exp_alerts": []}],
+            })
+    return out
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def emit(spec: Spec) -> dict[str, str]:
+    group = rule_group(spec)
+    if group is None:
+        return {}
+    rules_path = conventions.rule_file(AREA)
+    test_path = conventions.rule_test_file(AREA)
+    step = format_duration(parse_duration(spec.notifications.escalate_window) / STEPS_PER_WINDOW)
+    test = {"rule_files": [f"../{rules_path.rsplit('/', 1)[1]}"], "evaluation_interval": step,
+            "tests": tests(spec)}
+    return {rules_path: to_yaml({"groups": [group]}, source=spec.source),
+            test_path: to_yaml(test, source=spec.source)}

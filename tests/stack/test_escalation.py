@@ -1,0 +1,68 @@
+"""Escalation after ``escalate_after`` occurrences, proven by promtool on the generated rules and tests.
+
+The generated test feeds ``ALERTS`` / ``ALERTS_FOR_STATE`` as input series, the way Prometheus
+writes them: it expects the escalation on the 3rd firing within the window, not on the 2nd, not for
+an episode that stayed pending, not when the firings span more than the window. A mutated rule
+(escalating one occurrence early) must make the same test fail, so the test is known to bite.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator import conventions
+from generator.emit import escalation
+from generator.model import Spec
+from generator.spec import load
+from generator.tools import Promtool
+from tests.conftest import SPECS, spec_id
+from tests.stack.conftest import write_tree
+
+RULES = conventions.rule_file(escalation.AREA)
+TESTS = conventions.rule_test_file(escalation.AREA)
+
+
+@pytest.mark.parametrize("path", SPECS, ids=spec_id)
+def test_generated_escalation_rules_pass_promtool_check_and_their_tests(
+        path: Path, tmp_path: Path, promtool: Promtool) -> None:
+    write_tree(tmp_path, escalation.emit(load(path)))
+    checked = promtool.check_rules([tmp_path / RULES])
+    assert checked.ok, checked.message
+    tested = promtool.test_rules([tmp_path / TESTS])
+    assert tested.ok, tested.message
+
+
+def test_an_escalation_one_occurrence_early_fails_the_generated_test(
+        default_spec: Spec, tmp_path: Path, promtool: Promtool) -> None:
+    files = escalation.emit(default_spec)
+    after = default_spec.notifications.escalate_after
+    mutated = files[RULES].replace(f"+ 1 >= {after} and", f"+ 1 >= {after - 1} and")
+    assert mutated != files[RULES]
+    write_tree(tmp_path, {**files, RULES: mutated})
+    result = promtool.test_rules([tmp_path / TESTS])
+    assert not result.ok
+    assert "alertname: TradeFailureRateHighRecurring, time: 12m" in result.message  # the 2nd occurrence
+
+
+def test_counting_pending_episodes_fails_the_generated_test(
+        default_spec: Spec, tmp_path: Path, promtool: Promtool) -> None:
+    files = escalation.emit(default_spec)
+    mutated = files[RULES].replace(' and ignoring(alertstate) ALERTS{alertstate="firing"}', "")
+    assert mutated != files[RULES]
+    write_tree(tmp_path, {**files, RULES: mutated})
+    assert not promtool.test_rules([tmp_path / TESTS]).ok
+
+
+def test_every_tier_below_critical_escalates_one_severity_up(default_spec: Spec) -> None:
+    groups = yaml.safe_load(escalation.emit(default_spec)[RULES])["groups"]
+    alerts = {r["alert"]: r for g in groups for r in g["rules"] if "alert" in r}
+    expected = {f"{a.name}Recurring" for a in default_spec.alerts for t in a.tiers if t.severity != "critical"}
+    assert set(alerts) == expected
+    for rule in alerts.values():
+        assert rule["labels"]["severity"] == "critical"
+        assert rule["labels"][escalation.ESCALATED_FROM] == "warning"
+        assert f">= {default_spec.notifications.escalate_after}" in rule["expr"]
+        assert f"[{default_spec.notifications.escalate_window}]" in rule["expr"]
