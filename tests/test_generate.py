@@ -47,7 +47,8 @@ def test_editing_one_threshold_changes_that_number_in_rule_panel_and_test_only(w
     assert main(["generate", str(spec)]) == 0
     after = {p: (workspace / p).read_text() for p in snapshot(workspace)}
     changed = {p for p in after if before.get(p) != after[p]} - {"tradewatch.yaml"}
-    assert changed == {"alert_rules/latency.rules.yml", "dashboards/latency.json", "alert_rules/tests/latency.test.yml"}
+    assert changed == {"alert_rules/latency.rules.yml", "dashboards/latency.json", "alert_rules/tests/latency.test.yml",
+                       "docs/runbooks.md"}
     # Every changed line is about the threshold: the number itself or values derived from it.
     renderings = ("0.2", "0.25", "200ms", "250ms", "0.204", "0.255", "204ms", "255ms", "0.196", "0.245",
                   "196ms", "245ms")

@@ -144,7 +144,7 @@ def _description(spec: Spec, signal: Signal) -> str:
     lines = [signal.description] if signal.description else []
     for alert in spec.alerts_on(signal):
         for tier in alert.tiers:
-            op = {">": "above", "<": "below", "==": "in state"}[tier.op]
+            op = {">": "above", "<": "below", "==": "when"}[tier.op]
             lines.append(f"{alert.name} ({tier.severity}) fires {op} {tier.display} for {tier.for_}.")
     return " ".join(lines)
 

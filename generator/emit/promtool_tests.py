@@ -389,10 +389,7 @@ def recording_group(spec: Spec, signal: Signal) -> dict[str, Any] | None:
 
 def emit(spec: Spec) -> dict[str, str]:
     files = {}
-    for dashboard in spec.dashboards:
-        signals = spec.signals_on(dashboard.name)
-        if not signals:
-            continue
+    for area, signals in spec.areas():
         tests: list[dict[str, Any]] = []
         for signal in signals:
             group = recording_group(spec, signal)
@@ -401,7 +398,7 @@ def emit(spec: Spec) -> dict[str, str]:
         for signal in signals:
             for alert in spec.alerts_on(signal):
                 tests.extend(alert_groups(spec, alert))
-        rule_file = conventions.rule_file(dashboard.name).removeprefix(conventions.RULES_DIR + "/")
+        rule_file = conventions.rule_file(area).removeprefix(conventions.RULES_DIR + "/")
         doc = {"rule_files": [f"../{rule_file}"], "evaluation_interval": STEP_TEXT, "tests": tests}
-        files[conventions.rule_test_file(dashboard.name)] = to_yaml(doc, source=spec.source)
+        files[conventions.rule_test_file(area)] = to_yaml(doc, source=spec.source)
     return files

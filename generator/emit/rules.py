@@ -55,17 +55,14 @@ def alerting_rule(spec: Spec, alert: Alert, tier: Tier) -> dict[str, Any]:
 
 def emit(spec: Spec) -> dict[str, str]:
     files = {}
-    for dashboard in spec.dashboards:
-        signals = spec.signals_on(dashboard.name)
-        if not signals:
-            continue
+    for area, signals in spec.areas():
         rules: list[dict[str, Any]] = []
         for signal in signals:
             rules.extend(recording_rules(signal))
         for signal in signals:
             for alert in spec.alerts_on(signal):
                 rules.extend(alerting_rule(spec, alert, tier) for tier in alert.tiers)
-        group = {"name": conventions.group_name(spec, dashboard.name),
+        group = {"name": conventions.group_name(spec, area),
                  "interval": spec.evaluation_interval, "rules": rules}
-        files[conventions.rule_file(dashboard.name)] = to_yaml({"groups": [group]}, source=spec.source)
+        files[conventions.rule_file(area)] = to_yaml({"groups": [group]}, source=spec.source)
     return files
