@@ -36,11 +36,12 @@ DEFAULT_PORT = 9105  # where the generated Prometheus config scrapes the exporte
 
 # --- option parsing: each parser raises ValueError with a message that reads after the option name ---
 
-def _listen(text: str) -> tuple[str, int]:
+def parse_listen(text: str, default_host: str = "0.0.0.0") -> tuple[str, int]:
+    """``[HOST]:PORT`` -> (host, port); ValueError naming what is wrong."""
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"must be [HOST]:PORT with a port from 1 to 65535, got {text!r}")
-    return host.strip("[]") or "0.0.0.0", int(port)
+    return host.strip("[]") or default_host, int(port)
 
 
 def _redis_url(text: str) -> str:
@@ -126,7 +127,7 @@ _EXPORTER_OPTIONS = (
             "where events come from: the engine's Redis stream, or the built-in simulator (no Redis needed)",
             "{redis,simulate}"),
     _REDIS_URL,
-    _Option("--listen", _listen, f":{DEFAULT_PORT}", "address to serve /metrics on, [HOST]:PORT"),
+    _Option("--listen", parse_listen, f":{DEFAULT_PORT}", "address to serve /metrics on, [HOST]:PORT"),
     _STREAM,
     _Option("--group", _name, "tradewatch", "consumer group the exporter reads the stream through"),
     _Option("--consumer", _name, "exporter",

@@ -99,18 +99,61 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def dashboard_uid(spec: Spec, dashboard: str) -> str:
-    """Stable across runs and machines: derived from the spec and dashboard names only."""
-    uid = f"tw-{slug(spec.name)}-{slug(dashboard)}"
+def bounded_uid(uid: str) -> str:
+    """``uid`` if Grafana accepts its length, else a prefix of it plus a hash of the whole."""
     if len(uid) <= UID_MAX:
         return uid
     digest = hashlib.sha256(uid.encode()).hexdigest()[:8]
     return f"{uid[: UID_MAX - 9]}-{digest}"
 
 
+def dashboard_uid(spec: Spec, dashboard: str) -> str:
+    """Stable across runs and machines: derived from the spec and dashboard names only."""
+    return bounded_uid(f"tw-{slug(spec.name)}-{slug(dashboard)}")
+
+
+# The tag every generated dashboard carries; deploy owns only dashboards with it.
+OWNED_TAG = "tradewatch"
+
+
+def spec_tag(spec: Spec) -> str:
+    """Tells the dashboards of one spec from another's in a shared Grafana."""
+    return f"tradewatch-{slug(spec.name)}"
+
+
 def dashboard_tags(spec: Spec, dashboard: str) -> list[str]:
-    # The "tradewatch" tag marks what deploy owns; the spec tag tells specs apart in one Grafana.
-    return ["tradewatch", f"tradewatch-{slug(spec.name)}", slug(dashboard)]
+    return [OWNED_TAG, spec_tag(spec), slug(dashboard)]
+
+
+# What deploy owns outside the dashboards. The data sources are shared by every spec in one Grafana.
+PROMETHEUS_DS_UID = "tradewatch-prometheus"
+PROMETHEUS_DS_NAME = "tradewatch Prometheus"
+ALERTMANAGER_DS_UID = "tradewatch-alertmanager"
+ALERTMANAGER_DS_NAME = "tradewatch Alertmanager"
+
+
+def folder_uid(spec: Spec) -> str:
+    """The Grafana folder this spec's dashboards and alert rules live in (one per spec); file
+    provisioning uses it too, so a later deploy adopts what docker-compose made."""
+    return bounded_uid(f"tw-{slug(spec.name)}")
+
+
+def grafana_rule_uid(spec: Spec, alert: str, severity: str, override: str = "") -> str:
+    """A Grafana-managed alert rule uid, stable across runs (``^[a-zA-Z0-9-_]+$``, at most 40)."""
+    parts = [f"tw-{slug(spec.name)}", slug(alert), severity]
+    if override:
+        parts.append(slug(override))
+    return bounded_uid("-".join(parts))
+
+
+def mimir_namespace(spec: Spec) -> str:
+    """The Mimir/Cortex ruler namespace deploy owns for this spec."""
+    return spec_tag(spec)
+
+
+def rule_file_prefix(spec: Spec) -> str:
+    """Rule files deploy writes into a Prometheus rule directory start with this; others are foreign."""
+    return f"{spec_tag(spec)}-"
 
 
 def dashboard_url(spec: Spec, dashboard: str, panel_id: int | None = None) -> str:
@@ -118,6 +161,18 @@ def dashboard_url(spec: Spec, dashboard: str, panel_id: int | None = None) -> st
     title = next(d.title for d in spec.dashboards if d.name == dashboard)
     url = f"{spec.grafana_url.rstrip('/')}/d/{uid}/{quote(slug(f'{spec.title} {title}'))}"
     return url if panel_id is None else f"{url}?viewPanel={panel_id}"
+
+
+# Escalation: a recording of each firing episode's start, and an alert one severity up.
+ESCALATION_AREA = "escalation"
+# One series per alert episode label set; value: the Unix time the firing episode became active.
+FIRING_SINCE = "alert:firing_since:timestamp_seconds"
+ESCALATED_FROM = "escalated_from"
+
+
+def recurring_alert_name(alert_name: str) -> str:
+    """The escalation alert of ``alert_name``: TradeFailureRateHigh -> TradeFailureRateHighRecurring."""
+    return f"{alert_name}Recurring"
 
 
 def runbook_url(base: str, alert_name: str) -> str:

@@ -7,14 +7,15 @@ import sys
 import threading
 from pathlib import Path
 
+from exporters.commands import parse_listen
 from generator.demo.receiver import AlertReceiver, Delivery
 
 
 def _host_port(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT")
-    return host or "127.0.0.1", int(port)
+    try:
+        return parse_listen(text, default_host="127.0.0.1")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

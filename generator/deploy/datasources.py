@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.deploy import naming
+from generator import conventions
 
 
 def datasources(
@@ -34,8 +34,8 @@ def datasources(
             "prometheusType": "Mimir" if mimir else "Prometheus",
         }
         if alertmanager_url:
-            json_data["alertmanagerUid"] = naming.ALERTMANAGER_DS_UID
-        body: dict[str, Any] = {"uid": naming.PROMETHEUS_DS_UID, "name": naming.PROMETHEUS_DS_NAME,
+            json_data["alertmanagerUid"] = conventions.ALERTMANAGER_DS_UID
+        body: dict[str, Any] = {"uid": conventions.PROMETHEUS_DS_UID, "name": conventions.PROMETHEUS_DS_NAME,
                                 "type": "prometheus", "access": "proxy", "url": prometheus_url, "isDefault": False,
                                 "jsonData": json_data}
         if mimir and mimir_tenant:
@@ -43,7 +43,7 @@ def datasources(
             body["secureJsonData"] = {"httpHeaderValue1": mimir_tenant}
         out.append(body)
     if alertmanager_url:
-        out.append({"uid": naming.ALERTMANAGER_DS_UID, "name": naming.ALERTMANAGER_DS_NAME,
+        out.append({"uid": conventions.ALERTMANAGER_DS_UID, "name": conventions.ALERTMANAGER_DS_NAME,
                     "type": "alertmanager", "access": "proxy", "url": alertmanager_url, "isDefault": False,
                     # Grafana forwards its own alerts here only when it evaluates them.
                     "jsonData": {"implementation": "prometheus", "handleGrafanaManagedAlerts": grafana_alerts}})

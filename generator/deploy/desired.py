@@ -15,7 +15,6 @@ from typing import Any
 import yaml
 
 from generator import conventions
-from generator.deploy import naming
 from generator.deploy.errors import DeployError
 from generator.model import Spec
 
@@ -54,11 +53,11 @@ def desired(spec: Spec, files: Mapping[str, str]) -> Desired:
             raise DeployError(f"{path}: not JSON ({exc}); run `make generate`") from None
         if not isinstance(board, dict) or not board.get("uid") or not board.get("title"):
             raise DeployError(f"{path}: a dashboard needs a uid and a title")
-        if naming.OWNED_TAG not in board.get("tags", []):
-            raise DeployError(f"{path}: the dashboard lacks the {naming.OWNED_TAG!r} tag that marks it ours")
+        if conventions.OWNED_TAG not in board.get("tags", []):
+            raise DeployError(f"{path}: the dashboard lacks the {conventions.OWNED_TAG!r} tag that marks it ours")
         dashboards.append(board)
     rule_files = tuple((p, files[p]) for p in sorted(files) if _RULE_FILE.match(p))
-    return Desired(spec, naming.folder_uid(spec), spec.grafana_folder, tuple(dashboards), rule_files)
+    return Desired(spec, conventions.folder_uid(spec), spec.grafana_folder, tuple(dashboards), rule_files)
 
 
 def recording_only(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:

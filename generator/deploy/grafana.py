@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from generator import conventions
-from generator.deploy import naming, translate
+from generator.deploy import translate
 from generator.deploy.config import DeployConfig
 from generator.deploy.datasources import datasources as build_datasources
 from generator.deploy.desired import Desired
@@ -249,7 +249,7 @@ class GrafanaPlanner:
                 foreign.append(f"dashboard {uid} is provisioned from files in this Grafana; its file provider "
                                "owns it (deploy to a Grafana without tradewatch's provisioning files)")
                 continue
-            if naming.OWNED_TAG not in (live_board.get("tags") or []):
+            if conventions.OWNED_TAG not in (live_board.get("tags") or []):
                 folder_name = meta.get("folderTitle") or meta.get("folderUid") or "General"
                 foreign.append(f'dashboard {uid} ("{live_board.get("title")}" in folder "{folder_name}")')
                 continue
@@ -272,7 +272,7 @@ class GrafanaPlanner:
         if not folder_exists:
             return
         wanted = {b["uid"] for b in self.want.dashboards}
-        tags = [naming.OWNED_TAG, naming.spec_tag(self.want.spec)]
+        tags = [conventions.OWNED_TAG, conventions.spec_tag(self.want.spec)]
         for hit in self.api.search_dashboards(tags, folder):
             uid = str(hit.get("uid"))
             if uid in wanted or hit.get("folderUid", folder) != folder:
@@ -305,18 +305,18 @@ class GrafanaPlanner:
         spec, folder = self.want.spec, self.want.folder_uid
         wanted: list[dict[str, Any]] = []
         if self.cfg.evaluator == "grafana":
-            wanted = translate.rule_groups(spec, folder_uid=folder, datasource_uid=naming.PROMETHEUS_DS_UID)
+            wanted = translate.rule_groups(spec, folder_uid=folder, datasource_uid=conventions.PROMETHEUS_DS_UID)
             configured = translate.seconds(spec.evaluation_interval)
             if wanted and wanted[0]["interval"] != configured:
                 section.notes.append(f"Grafana evaluates groups on a 10s tick: evaluation_interval "
                                      f"{spec.evaluation_interval} becomes {wanted[0]['interval']}s")
-            if not any(d["uid"] == naming.PROMETHEUS_DS_UID for d in datasources(self.cfg)) and \
-                    self.api.datasource(naming.PROMETHEUS_DS_UID) is None:
+            if not any(d["uid"] == conventions.PROMETHEUS_DS_UID for d in datasources(self.cfg)) and \
+                    self.api.datasource(conventions.PROMETHEUS_DS_UID) is None:
                 raise DeployError("Grafana-managed alerts query the data source "
-                                  f"{naming.PROMETHEUS_DS_UID}, which does not exist; pass "
+                                  f"{conventions.PROMETHEUS_DS_UID}, which does not exist; pass "
                                   "--datasource-prometheus-url so deploy creates it")
         provenance = "" if self.cfg.disable_provenance else "api"
-        needs = ("folder", f"datasource:{naming.PROMETHEUS_DS_UID}")
+        needs = ("folder", f"datasource:{conventions.PROMETHEUS_DS_UID}")
         for group in wanted:
             name = group["title"]
             live = self.api.rule_group(folder, name) if folder_exists else None

@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 from requests.auth import AuthBase
 
-from generator.deploy import naming
+from generator import conventions
 from generator.deploy.config import DeployConfig
 from generator.deploy.desired import Desired, desired, recording_only
 from generator.deploy.errors import ConfigError
@@ -95,13 +95,13 @@ def make_plan(
         assert cfg.prometheus_url is not None
         assert cfg.prometheus_rule_dir is not None
         prometheus = PrometheusRules(_client(stack, "Prometheus", cfg.prometheus_url, cfg),
-                                     Path(cfg.prometheus_rule_dir), naming.rule_file_prefix(spec), prune)
+                                     Path(cfg.prometheus_rule_dir), conventions.rule_file_prefix(spec), prune)
         plan.sections.append(prometheus.plan(rule_files))
     elif to_mimir:
         assert cfg.mimir_url
         headers = {"X-Scope-OrgID": cfg.mimir_tenant} if cfg.mimir_tenant else {}
         http = _client(stack, "Mimir", cfg.mimir_url, cfg, auth=cfg.mimir_auth(), headers=headers)
-        ruler = MimirRuler(http, cfg.mimir_prefix, cfg.mimir_namespace or naming.mimir_namespace(spec), prune)
+        ruler = MimirRuler(http, cfg.mimir_prefix, cfg.mimir_namespace or conventions.mimir_namespace(spec), prune)
         groups = [g for _, text in rule_files for g in (yaml.safe_load(text) or {}).get("groups") or []]
         plan.sections.append(ruler.plan(groups))
     elif evaluator == "grafana":

@@ -21,7 +21,6 @@ import re
 from typing import Any
 
 from generator import conventions, promql
-from generator.deploy import naming
 from generator.emit import rules as prom_rules
 from generator.model import Absent, Alert, Override, Spec, Tier
 
@@ -109,7 +108,7 @@ def rule(spec: Spec, alert: Alert, tier: Tier, override: Override | None, *, fol
     description = promql.describe(alert, tier, value, promql.labels_template(signal), display)
     absent = isinstance(signal.query, Absent)
     return {
-        "uid": naming.rule_uid(spec, alert.name, tier.severity,
+        "uid": conventions.grafana_rule_uid(spec, alert.name, tier.severity,
                                f"{override.label}-{override.value}" if override else ""),
         "orgID": 1,
         "folderUID": folder_uid,

@@ -26,10 +26,9 @@ from generator.model import DEFAULT_PRIORITY, PRIORITIES, SEVERITIES, Alert, Pri
 from generator.render import to_yaml
 from generator.units import format_duration, parse_duration
 
-AREA = "escalation"
-# One series per alert episode label set; value: the Unix time the firing episode became active.
-FIRING_SINCE = "alert:firing_since:timestamp_seconds"
-ESCALATED_FROM = "escalated_from"
+AREA = conventions.ESCALATION_AREA
+FIRING_SINCE = conventions.FIRING_SINCE
+ESCALATED_FROM = conventions.ESCALATED_FROM
 
 
 @dataclass(frozen=True)
@@ -43,8 +42,7 @@ class Escalation:
     priority: Priority
 
 
-def recurring_name(alert_name: str) -> str:
-    return f"{alert_name}Recurring"
+recurring_name = conventions.recurring_alert_name
 
 
 def escalations(spec: Spec) -> tuple[Escalation, ...]:

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.deploy import naming, translate
+from generator import conventions
+from generator.deploy import translate
 from generator.deploy.datasources import datasources
 from generator.model import Spec
 from generator.render import to_yaml
@@ -44,17 +45,18 @@ def datasources_file(spec: Spec, *, grafana_alerts: bool = False) -> dict[str, A
 
 def dashboards_file(spec: Spec) -> dict[str, Any]:
     return {"apiVersion": 1, "providers": [{
-        "name": naming.spec_tag(spec),
+        "name": conventions.spec_tag(spec),
         "orgId": 1,
         "folder": spec.grafana_folder,
-        "folderUid": naming.folder_uid(spec),
+        "folderUid": conventions.folder_uid(spec),
         "type": "file",
         "options": {"path": DASHBOARDS_PATH},
     }]}
 
 
 def alerting_file(spec: Spec) -> dict[str, Any]:
-    groups = translate.rule_groups(spec, folder_uid=naming.folder_uid(spec), datasource_uid=naming.PROMETHEUS_DS_UID)
+    groups = translate.rule_groups(spec, folder_uid=conventions.folder_uid(spec),
+                                   datasource_uid=conventions.PROMETHEUS_DS_UID)
     return {"apiVersion": 1, "groups": [translate.file_group(g, spec.grafana_folder) for g in groups]}
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from generator.deploy import naming
+from generator import conventions
 from generator.deploy.config import resolve
 from generator.deploy.plan import apply
 from generator.deploy.run import make_plan
@@ -62,8 +62,8 @@ def test_first_deploy_creates_everything_and_the_second_changes_nothing(
 
     assert first.code == 0, first.text
     for line in (f"+ create       folder {FOLDER}  (Deploy test)",
-                 f"+ create       datasource {naming.PROMETHEUS_DS_UID}",
-                 f"+ create       datasource {naming.ALERTMANAGER_DS_UID}",
+                 f"+ create       datasource {conventions.PROMETHEUS_DS_UID}",
+                 f"+ create       datasource {conventions.ALERTMANAGER_DS_UID}",
                  f"+ create       dashboard {LATENCY}", f"+ create       dashboard {TRADING}",
                  "+ create       rule file tradewatch-deploy-test-latency.rules.yml",
                  "+ create       rule file tradewatch-deploy-test-trading.rules.yml"):
@@ -71,10 +71,10 @@ def test_first_deploy_creates_everything_and_the_second_changes_nothing(
     assert "Deployed:" in first.out
     assert set(grafana.store.folders) == {FOLDER}
     assert {u: d["folderUid"] for u, d in grafana.store.dashboards.items()} == {LATENCY: FOLDER, TRADING: FOLDER}
-    prom_ds = grafana.store.datasources[naming.PROMETHEUS_DS_UID]
+    prom_ds = grafana.store.datasources[conventions.PROMETHEUS_DS_UID]
     assert prom_ds["url"] == prometheus.url
     assert prom_ds["jsonData"]["manageAlerts"] is True
-    assert prom_ds["jsonData"]["alertmanagerUid"] == naming.ALERTMANAGER_DS_UID
+    assert prom_ds["jsonData"]["alertmanagerUid"] == conventions.ALERTMANAGER_DS_UID
     revision = subprocess.run(["git", "-C", str(workdir), "rev-parse", "--short=12", "HEAD"],
                               capture_output=True, text=True, check=True).stdout.strip()
     assert grafana.dashboard_messages[LATENCY] == [f"tradewatch deploy of tradewatch.yaml at {revision}"]

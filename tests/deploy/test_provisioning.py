@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 import yaml
 
-from generator.deploy import naming
+from generator import conventions
 from generator.emit import provisioning
 from generator.generate import render
 from generator.model import Spec
@@ -70,10 +70,10 @@ def test_the_datasources_file_uses_only_keys_grafana_reads_and_deploys_uids(spec
         assert definition_errors("AddDataSourceCommand", {k: v for k, v in entry.items()
                                                           if k not in ("orgId", "editable")}) == []
     by_uid = {d["uid"]: d for d in data["datasources"]}
-    assert set(by_uid) == {naming.PROMETHEUS_DS_UID, naming.ALERTMANAGER_DS_UID}
-    assert by_uid[naming.PROMETHEUS_DS_UID]["url"] == "http://prometheus:9090"
-    assert by_uid[naming.PROMETHEUS_DS_UID]["jsonData"]["manageAlerts"] is True
-    assert by_uid[naming.ALERTMANAGER_DS_UID]["jsonData"]["handleGrafanaManagedAlerts"] is False
+    assert set(by_uid) == {conventions.PROMETHEUS_DS_UID, conventions.ALERTMANAGER_DS_UID}
+    assert by_uid[conventions.PROMETHEUS_DS_UID]["url"] == "http://prometheus:9090"
+    assert by_uid[conventions.PROMETHEUS_DS_UID]["jsonData"]["manageAlerts"] is True
+    assert by_uid[conventions.ALERTMANAGER_DS_UID]["jsonData"]["handleGrafanaManagedAlerts"] is False
 
 
 def test_the_dashboard_provider_puts_the_dashboards_in_deploys_folder(spec: Spec) -> None:
