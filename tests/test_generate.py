@@ -5,13 +5,17 @@ from __future__ import annotations
 import difflib
 import hashlib
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from generator import generate, writer
+from generator import generate, promql, writer
 from generator.cli import main
+from generator.emit.promtool_tests import MARGIN
 from generator.spec import load
+from generator.units import Dimension, format_quantity, parse_quantity
+from generator.yamlsource import parse
 from tests.conftest import ROOT, SPECS, spec_id
 
 
@@ -40,27 +44,58 @@ def test_committed_outputs_are_what_the_spec_generates(spec: Path) -> None:
     assert not drift, "\n".join(drift.lines() + details[:40] + ["run `make generate` and commit"])
 
 
+@dataclass(frozen=True)
+class Edit:
+    """Where one latency threshold of the spec is written, and what it says."""
+
+    alert: str
+    dashboard: str
+    line: int  # 1-based
+    value: float
+
+
+def a_latency_threshold(spec_path: Path) -> Edit:
+    """The first single-tier latency alert of the spec, wherever the user has moved it."""
+    spec = load(spec_path)
+    located = parse(spec_path.read_text(), str(spec_path))
+    for alert in spec.alerts:
+        tier = alert.tiers[0]
+        if alert.signal.dim is Dimension.TIME and len(alert.tiers) == 1 and tier.op == ">" and tier.threshold:
+            line, _ = located.where(("alerts", alert.name, "tiers", tier.severity, "above"))
+            return Edit(alert.name, alert.signal.dashboard, line, tier.threshold)
+    raise AssertionError("the default spec has no single-tier latency alert to edit")
+
+
+def _rewrite_line(path: Path, line: int, old: str, new: str) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    assert old in lines[line - 1], lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    path.write_text("".join(lines))
+
+
 def test_editing_one_threshold_changes_that_number_in_rule_panel_and_test_only(workspace: Path) -> None:
     spec = workspace / "tradewatch.yaml"
+    edit = a_latency_threshold(spec)
+    old, new = format_quantity(edit.value, Dimension.TIME), format_quantity(edit.value * 1.1, Dimension.TIME)
+    new_value = parse_quantity(new, Dimension.TIME)
     before = {p: (workspace / p).read_text() for p in snapshot(workspace)}
-    spec.write_text(spec.read_text().replace("critical: {above: 200ms, for: 1m}", "critical: {above: 250ms, for: 1m}"))
+    _rewrite_line(spec, edit.line, f"above: {old}", f"above: {new}")
     assert main(["generate", str(spec)]) == 0
     after = {p: (workspace / p).read_text() for p in snapshot(workspace)}
     changed = {p for p in after if before.get(p) != after[p]} - {"tradewatch.yaml"}
-    assert changed == {"alert_rules/latency.rules.yml", "dashboards/latency.json", "alert_rules/tests/latency.test.yml",
-                       "docs/runbooks.md"}
-    # Every changed line is about the threshold: the number itself or values derived from it.
-    renderings = ("0.2", "0.25", "200ms", "250ms", "0.204", "0.255", "204ms", "255ms", "0.196", "0.245",
-                  "196ms", "245ms")
+    assert changed == {f"alert_rules/{edit.dashboard}.rules.yml", f"dashboards/{edit.dashboard}.json",
+                       f"alert_rules/tests/{edit.dashboard}.test.yml", "docs/runbooks.md"}
+    # Every changed line is about the threshold: the number itself or the test values beside it.
+    values = [v * f for v in (edit.value, new_value) for f in (1, 1 + MARGIN, 1 - MARGIN)]
+    renderings = {format_quantity(v, Dimension.TIME) for v in values}
+    renderings |= {promql.number(float(f"{v:.6g}")) for v in values}
     for path in changed:
         diff = [line for line in difflib.unified_diff(before[path].splitlines(), after[path].splitlines(), n=0,
                                                      lineterm="")
                 if line[:1] in "+-" and not line.startswith(("+++", "---"))]
         assert diff, path
         assert all(any(r in line for r in renderings) for line in diff), (path, diff)
-    rules = after["alert_rules/latency.rules.yml"]
-    assert "job:node_latency:p99_5m > 0.25" in rules
-    assert '"value": 0.25' in after["dashboards/latency.json"]
+    assert f"> {promql.number(new_value)}" in after[f"alert_rules/{edit.dashboard}.rules.yml"]
 
 
 def test_a_typo_in_the_spec_names_the_line_and_leaves_every_file_as_it_was(
@@ -68,12 +103,11 @@ def test_a_typo_in_the_spec_names_the_line_and_leaves_every_file_as_it_was(
 ) -> None:
     spec = workspace / "tradewatch.yaml"
     good = snapshot(workspace)
-    text = spec.read_text().replace("critical: {above: 200ms, for: 1m}", "critical: {abve: 250ms, for: 1m}")
-    spec.write_text(text)
-    line = next(i for i, t in enumerate(text.splitlines(), 1) if "abve" in t)
+    edit = a_latency_threshold(spec)
+    _rewrite_line(spec, edit.line, "above:", "abve:")
     assert main(["generate", str(spec)]) == 1
     err = capsys.readouterr().err
-    assert f"{spec}:{line}:" in err
+    assert f"{spec}:{edit.line}:" in err
     assert "unknown key 'abve'; did you mean 'above'?" in err
     assert "no file was written" in err
     after = snapshot(workspace)

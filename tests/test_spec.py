@@ -57,13 +57,14 @@ def test_good_spec_generates_rules_and_tests_promtool_accepts(path: Path, tmp_pa
 
 
 def test_default_spec_models_every_alert_of_the_domain(default_spec: Spec) -> None:
+    # The kinds and directions of the users' alerts; the numbers are theirs to edit.
     alerts = {a.name: a for a in default_spec.alerts}
     node = alerts["SolanaNodeLatencyHigh"]
     assert isinstance(node.signal.query, Quantile)
     assert node.signal.dim is Dimension.TIME
-    assert [(t.severity, t.op, t.threshold) for t in node.tiers] == [("critical", ">", 0.2)]
+    assert [(t.severity, t.op) for t in node.tiers] == [("critical", ">")]
     failure = alerts["TradeFailureRateHigh"]
-    assert [(t.severity, t.threshold) for t in failure.tiers] == [("critical", 0.1), ("warning", 0.05)]
+    assert [t.severity for t in failure.tiers] == ["critical", "warning"]
     assert isinstance(alerts["MevAvoidanceLow"].signal.query, Ratio)
     assert alerts["MevAvoidanceLow"].tiers[0].op == "<"
     breaker = alerts["CircuitBreakerOpen"]
