@@ -44,7 +44,7 @@ def selector(sel: Selector, extra: Sequence[str] = (), suffix: str = "") -> str:
     matchers = list(extra)
     for label, value in sel.match:
         if isinstance(value, tuple):
-            alternatives = "|".join(_escape_regex(v) for v in value)
+            alternatives = "|".join(escape_regex(v) for v in value)
             matchers.append(f"{label}=~{quote(alternatives)}")
         else:
             matchers.append(f"{label}={quote(value)}")
@@ -104,7 +104,8 @@ def absent_expr(signal: Signal, job: str) -> str:
     return f"absent({selector(signal.query.source, extra=[f'job={quote(job)}'])})"
 
 
-def _escape_regex(value: str) -> str:
+def escape_regex(value: str) -> str:
+    """A label value as an RE2 literal, for ``=~`` and ``!~`` alternatives."""
     return _REGEX_SPECIAL.sub(r"\\\1", value)
 
 
@@ -121,7 +122,7 @@ def alert_expr(signal: Signal, tier: Tier, job: str) -> str:
     parts = [f"{record}{{{o.label}={quote(o.value)}}} {tier.op} {number(o.threshold)}" for o in tier.overrides]
     rest = []
     for label in sorted({o.label for o in tier.overrides}):
-        values = "|".join(_escape_regex(o.value) for o in tier.overrides if o.label == label)
+        values = "|".join(escape_regex(o.value) for o in tier.overrides if o.label == label)
         rest.append(f"{label}!~{quote(values)}")
     parts.append(f"{record}{{{', '.join(rest)}}} {tier.op} {number(tier.threshold)}")
     return " or ".join(f"({p})" for p in parts)

@@ -24,6 +24,7 @@ from generator.deploy.desired import Desired
 from generator.deploy.errors import AuthError, DeployError, OwnershipError
 from generator.deploy.http import HttpClient
 from generator.deploy.plan import Change, Section, Step, canonical_json, plural, unified
+from generator.units import parse_duration
 
 MIN_MAJOR = 9  # the alerting provisioning API arrived in Grafana 9.1
 # Fields Grafana adds to what we save; they say nothing about what the object is.
@@ -306,7 +307,7 @@ class GrafanaPlanner:
         wanted: list[dict[str, Any]] = []
         if self.cfg.evaluator == "grafana":
             wanted = translate.rule_groups(spec, folder_uid=folder, datasource_uid=conventions.PROMETHEUS_DS_UID)
-            configured = translate.seconds(spec.evaluation_interval)
+            configured = parse_duration(spec.evaluation_interval)
             if wanted and wanted[0]["interval"] != configured:
                 section.notes.append(f"Grafana evaluates groups on a 10s tick: evaluation_interval "
                                      f"{spec.evaluation_interval} becomes {wanted[0]['interval']}s")

@@ -22,25 +22,17 @@ import yaml
 from generator.deploy.errors import DeployError
 from generator.deploy.http import HttpClient
 from generator.deploy.plan import Change, Section, Step, canonical_yaml, plural, unified
-from generator.deploy.translate import seconds
+from generator.units import format_duration, parse_duration
 
 TARGET = "Mimir"
-_UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 
 
 def duration(value: Any) -> str | None:
-    """'60s' and '1m' both as '1m'; zero and empty as None."""
-    if value in (None, "", 0, "0", "0s"):
+    """'60s' and '1m' both as '1m' (Mimir answers in its own form); zero and empty as None."""
+    if value in (None, "", 0, "0"):
         return None
-    secs = int(seconds(str(value)))
-    if secs == 0:
-        return None
-    out = ""
-    for unit, size in _UNITS:
-        if secs >= size:
-            out += f"{secs // size}{unit}"
-            secs %= size
-    return out
+    secs = parse_duration(str(value))
+    return format_duration(secs) if secs else None
 
 
 def normal_rule(rule: dict[str, Any]) -> dict[str, Any]:

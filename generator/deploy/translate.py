@@ -17,34 +17,23 @@ Example::
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from generator import conventions, promql
 from generator.emit import rules as prom_rules
 from generator.model import Absent, Alert, Override, Spec, Tier
+from generator.units import parse_duration
 
 # Grafana schedules rules on a 10 s base tick; a group interval must be a multiple of it.
 BASE_INTERVAL = 10
 CONDITION = "C"
 EXPR_DS = {"type": "__expr__", "uid": "__expr__"}
-_DURATION = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
-_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-_REGEX_SPECIAL = re.compile(r"([\\.^$|?*+()\[\]{}])")
 _OPS = {">": "gt", "<": "lt"}
-
-
-def seconds(duration: str) -> float:
-    """'1h30m' -> 5400.0; the Prometheus duration syntax."""
-    parts = _DURATION.findall(duration)
-    if not parts or "".join(n + u for n, u in parts) != duration:
-        raise ValueError(f"{duration!r} is not a duration")
-    return sum(int(n) * _SECONDS[u] for n, u in parts)
 
 
 def group_interval(spec: Spec) -> int:
     """The spec's evaluation interval in whole seconds, rounded up to Grafana's 10 s tick."""
-    secs = max(seconds(spec.evaluation_interval), BASE_INTERVAL)
+    secs = max(parse_duration(spec.evaluation_interval), BASE_INTERVAL)
     return int(-(-secs // BASE_INTERVAL) * BASE_INTERVAL)
 
 
@@ -60,7 +49,7 @@ def _series(spec: Spec, alert: Alert, tier: Tier, override: Override | None) -> 
     else:
         for label in sorted({o.label for o in tier.overrides}):
             alternatives = [o.value for o in tier.overrides if o.label == label]
-            values = "|".join(_REGEX_SPECIAL.sub(r"\\\1", v) for v in alternatives)
+            values = "|".join(promql.escape_regex(v) for v in alternatives)
             matchers.append(f"{label}!~{promql.quote(values)}")
     return f"{record}{{{', '.join(matchers)}}}" if matchers else record
 
