@@ -17,16 +17,15 @@ from __future__ import annotations
 import base64
 import json
 import re
-import ssl
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.deploy.contract import GrafanaContract, Operation
+from tests.deploy.loopback import LoopbackServer
 
 Reply = tuple[int, Any]
 WRITE_METHODS = ("POST", "PUT", "DELETE", "PATCH")
@@ -96,56 +95,28 @@ class FakeGrafana:
         self.faults: list[Fault] = []
         self.dashboard_messages: dict[str, list[str]] = {}
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http: LoopbackServer | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> FakeGrafana:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                status, body = fake.handle(self.command, self.path, dict(self.headers.items()), raw)
-                payload = b"" if body is None else json.dumps(body).encode()
-                self.send_response(status)
-                if body is not None:
-                    self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        if self.tls is not None:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*self.tls)
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-grafana", daemon=True)
-        self._thread.start()
+        self._http = LoopbackServer(self._respond, name="fake-grafana", tls=self.tls).start()
         return self
 
+    def _respond(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, bytes, str | None]:
+        status, body = self.handle(method, path, headers, raw)
+        if body is None:
+            return status, b"", None
+        return status, json.dumps(body).encode(), "application/json"
+
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._http is not None:
+            self._http.stop()
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
+        assert self._http is not None
+        return self._http.url
 
     # --- what tests look at ---------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ import json
 import re
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -22,6 +21,7 @@ import jsonschema
 import yaml
 
 from tests.deploy.contract import CONTRACTS
+from tests.deploy.loopback import LoopbackServer
 
 PREFIX = "/prometheus/config/v1/rules"
 _UNITS = (("y", 31536000), ("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
@@ -68,50 +68,24 @@ class FakeMimir:
         self.violations: list[str] = []
         self._validator = _group_validator()
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http: LoopbackServer | None = None
 
     def start(self) -> FakeMimir:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                status, text = fake.handle(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
-                                           raw)
-                payload = text.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/yaml" if status == 200 else "text/plain")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_DELETE = do_PUT = _serve
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-mimir", daemon=True)
-        self._thread.start()
+        self._http = LoopbackServer(self._respond, name="fake-mimir").start()
         return self
 
+    def _respond(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, bytes, str | None]:
+        status, text = self.handle(method, path, {k.lower(): v for k, v in headers.items()}, raw)
+        return status, text.encode(), "application/yaml" if status == 200 else "text/plain"
+
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._http is not None:
+            self._http.stop()
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        assert self._http is not None
+        return self._http.url
 
     @property
     def writes(self) -> list[Call]:
