@@ -21,7 +21,7 @@ import math
 import threading
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Final
+from typing import Final, TypeVar
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -263,17 +263,21 @@ class Recorder(Collector):
         yield _counter("tradewatch_exporter_events_rejected_total", [((r,), n) for r, n in rejected.items()])
 
 
-def _counter(name: str, samples: Iterable[tuple[tuple[str, ...], float]]) -> CounterMetricFamily:
+_Family = TypeVar("_Family", CounterMetricFamily, GaugeMetricFamily)
+
+
+def _family(kind: type[_Family], name: str, samples: Iterable[tuple[tuple[str, ...], float]]) -> _Family:
+    """A family named, described and labelled by its catalogue entry."""
     d = CATALOGUE[name]
-    family = CounterMetricFamily(d.name, d.help, labels=d.labels)
+    family = kind(d.name, d.help, labels=d.labels)
     for labels, value in samples:
         family.add_metric(labels, value)
     return family
+
+
+def _counter(name: str, samples: Iterable[tuple[tuple[str, ...], float]]) -> CounterMetricFamily:
+    return _family(CounterMetricFamily, name, samples)
 
 
 def _gauge(name: str, samples: Iterable[tuple[tuple[str, ...], float]]) -> GaugeMetricFamily:
-    d = CATALOGUE[name]
-    family = GaugeMetricFamily(d.name, d.help, labels=d.labels)
-    for labels, value in samples:
-        family.add_metric(labels, value)
-    return family
+    return _family(GaugeMetricFamily, name, samples)
