@@ -101,7 +101,9 @@ def signal_expr(signal: Signal, q: float | None = None) -> str:
 
 def absent_expr(signal: Signal, job: str) -> str:
     assert isinstance(signal.query, Absent)
-    return f"absent({selector(signal.query.source, extra=[f'job={quote(job)}'])})"
+    # A selector the metric contract tied to its system already names the job.
+    has_job = any(label == conventions.LEVEL_LABEL for label, _ in signal.query.source.match)
+    return f"absent({selector(signal.query.source, extra=[] if has_job else [f'job={quote(job)}'])})"
 
 
 def escape_regex(value: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
@@ -20,8 +19,8 @@ from typing import Any, cast
 
 import jsonschema
 
-from exporters.catalogue import CATALOGUE, MetricDef
-from generator import conventions
+from generator import contract, conventions
+from generator.contract import Family
 from generator.errors import SpecError, SpecErrors, YamlPath
 from generator.model import (
     DEFAULT_PRIORITY,
@@ -152,71 +151,42 @@ def _explain(located: Located, err: jsonschema.ValidationError) -> list[SpecErro
 
 # --- meaning and model --------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Family:
-    """A metric family a selector may name, and how the named series behaves."""
-
-    metric: MetricDef
-    series: str
-
-    @property
-    def series_kind(self) -> str:
-        """Histograms' _bucket, _count and _sum series are counters."""
-        if self.metric.kind == "histogram" and self.series != self.metric.name:
-            return "counter"
-        return self.metric.kind
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        extra = ("le",) if self.series.endswith("_bucket") else ()
-        return (*self.metric.labels, *extra)
-
-
 class _Builder:
     def __init__(self, located: Located) -> None:
         self.loc = located
         self.raw: dict[str, Any] = located.data
         self.errors: list[SpecError] = []
-        self.families = self._families()
+        self.contract = contract.build(self.raw, self.err)
 
     def err(self, path: YamlPath, message: str) -> None:
         self.errors.append(self.loc.error(path, message))
 
-    def _families(self) -> dict[str, _Family]:
-        metrics = dict(CATALOGUE)
-        for name, raw in self.raw.get("external_metrics", {}).items():
-            path = ("external_metrics", name)
-            if name in CATALOGUE:
-                self.err(path, f"{name!r} is published by the tradewatch exporter; do not redeclare it")
-                continue
-            buckets = tuple(raw.get("buckets", ()))
-            if raw["type"] == "histogram" and not buckets:
-                self.err(path, "a histogram needs its buckets (alert thresholds and tests depend on them)")
-            if list(buckets) != sorted(set(buckets)):
-                self.err((*path, "buckets"), "buckets must be strictly ascending")
-            metrics[name] = MetricDef(name, raw["type"], raw["unit"], raw.get("help", ""),
-                                      labels=tuple(raw.get("labels", ())), buckets=buckets,
-                                      states=tuple(raw.get("states", ())))
-        families: dict[str, _Family] = {}
-        for m in metrics.values():
-            for series in {m.name, *m.series_names}:
-                families[series] = _Family(m, series)
-        return families
-
-    # selectors
-
-    def family(self, name: str, path: YamlPath) -> _Family | None:
-        fam = self.families.get(name)
-        if fam is None:
+    def family(self, name: str, path: YamlPath, job: str | None = None) -> Family | None:
+        """The family ``name`` belongs to in the contract; an error at ``path`` if there is none."""
+        found = self.contract.candidates(name, job)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            jobs = " and ".join(sorted(str(f.job) for f in found))
+            self.err(path, f"{name!r} is published by {jobs}; set job: to say which system's it is")
+        elif not self.contract.declared:
             self.err(path, f"metric {name!r} is not published by the tradewatch exporter and not declared "
-                           f"in external_metrics{_suggest(name, self.families)}")
-        return fam
+                           f"in external_metrics{_suggest(name, self.contract.series_names())}")
+        elif job is not None and job not in self.contract.jobs:
+            self.err((*path[:-1], "job"), f"no system with job {job!r} in systems{_suggest(job, self.contract.jobs)}")
+        elif job is not None:
+            self.err(path, f"job {job} does not publish {name!r} (see systems.{job}.metrics)"
+                           f"{_suggest(name, self.contract.series_names(job))}")
+        else:
+            self.err(path, f"metric {name!r} is not published by any system in systems"
+                           f"{_suggest(name, self.contract.series_names())}")
+        return None
 
     def selector(
         self, raw: Mapping[str, Any], path: YamlPath, kinds: tuple[str, ...]
-    ) -> tuple[Selector, _Family | None]:
+    ) -> tuple[Selector, Family | None]:
         name = raw["metric"]
-        fam = self.family(name, (*path, "metric"))
+        fam = self.family(name, (*path, "metric"), raw.get("job"))
         match: list[tuple[str, str | tuple[str, ...]]] = []
         for label, value in sorted(raw.get("match", {}).items()):
             if fam is not None and label not in fam.labels:
@@ -225,6 +195,10 @@ class _Builder:
             match.append((label, tuple(value) if isinstance(value, list) else value))
         if fam is not None and fam.series_kind not in kinds:
             self.err((*path, "metric"), f"{name} is a {fam.series_kind}; this needs a {' or '.join(kinds)}")
+        if fam is not None and fam.job is not None:
+            # The contract ties the metric to the job publishing it: another job's series of the
+            # same name (our exporter's cpu_usage_percent beside theirs) must not leak in.
+            match = sorted([(conventions.LEVEL_LABEL, fam.job), *match])
         return Selector(name, tuple(match)), fam
 
     # signals
@@ -330,7 +304,9 @@ class _Builder:
             return Absent(sel), Dimension.COUNT, fam.metric.labels if fam else None
         metrics = tuple(body["metrics"])
         for i, metric in enumerate(metrics):
-            self.family(metric, (*path, "metrics", i))
+            # An expr may read a name two systems publish: its own matchers tell them apart.
+            if len(self.contract.candidates(metric)) < 2:
+                self.family(metric, (*path, "metrics", i))
         return Expr(body["expr"], metrics), Dimension(body["unit"]), None
 
     def quantity(self, raw: Any, dim: Dimension, path: YamlPath, objective: float | None = None) -> float | None:
