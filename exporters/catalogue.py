@@ -17,7 +17,10 @@ from typing import Literal
 
 MetricKind = Literal["counter", "gauge", "histogram", "stateset"]
 # The unit of a metric's *value*, as Prometheus stores it. Display units (ms, %) are derived.
-MetricUnit = Literal["seconds", "bytes", "ratio", "percent", "usd", "count", "state", "timestamp", "gwei"]
+# Milliseconds exist only in other systems' contracts (signals compare seconds: read them via expr).
+MetricUnit = Literal[
+    "seconds", "milliseconds", "bytes", "ratio", "percent", "usd", "count", "state", "timestamp", "gwei",
+]
 
 
 @dataclass(frozen=True)

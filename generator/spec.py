@@ -193,6 +193,9 @@ class _Builder:
                 self.err((*path, "match", label), f"{name} has no label {label!r} "
                          f"(labels: {', '.join(fam.labels) or 'none'}){_suggest(label, fam.labels)}")
             match.append((label, tuple(value) if isinstance(value, list) else value))
+        if fam is not None and fam.metric.unit == "milliseconds":
+            self.err((*path, "metric"), f"{name} is in milliseconds and signals compare seconds; read it "
+                     "with an expr signal that divides it by 1000")
         if fam is not None and fam.series_kind not in kinds:
             self.err((*path, "metric"), f"{name} is a {fam.series_kind}; this needs a {' or '.join(kinds)}")
         if fam is not None and fam.job is not None:
