@@ -93,9 +93,11 @@ def test_our_exporters_cpu_has_no_component_label() -> None:
      "systems.tradewatch-exporter: list the metrics this job publishes (metrics:), or set exporter: tradewatch"),
     ("dashboards:", "external_metrics:\n  x_total: {type: counter, unit: count}\ndashboards:",
      "external_metrics: declare these metrics under the system that publishes them in systems:"),
+    ("unit: percent, labels: [component]", "unit: milliseconds, labels: [component]",
+     "signals.cpu.gauge.metric: cpu_usage_percent is in milliseconds and signals compare seconds"),
 ], ids=["by-label-not-in-contract", "unknown-job", "wrong-type", "not-published-by-job",
         "redeclared-up", "histogram-without-buckets", "job-label-declared", "empty-system",
-        "external-metrics-beside-systems"])
+        "external-metrics-beside-systems", "milliseconds-outside-an-expr"])
 def test_the_contract_rejects(old: str, new: str, expected: str) -> None:
     text = TWO_SYSTEMS.replace(old, new, 1)
     assert text != TWO_SYSTEMS

@@ -37,6 +37,10 @@ def section(spec: Spec, alert: Alert) -> list[str]:
         lines += [f"**Impact:** {alert.impact}.", ""]
     if alert.action:
         lines += [f"**First action:** {alert.action}.", ""]
+    if signal.by:
+        each = " and ".join(f"`{label}`" for label in signal.by)
+        lines += [f"It fires separately for each {each}; the alert keeps the label and its description "
+                  "names the value, so one bad series pages while the healthy ones stay quiet.", ""]
     if alert.inhibits:
         lines += [f"While it fires it silences: {', '.join(alert.inhibits)}.", ""]
     where = f"`{record}`, recorded as" if record else "the alert evaluates"
