@@ -1,7 +1,7 @@
 """The one catalogue of metrics that tradewatch's exporter publishes.
 
 The exporter builds its collectors from these definitions and the generator checks every metric a
-threshold spec alerts on against them (or against the spec's own ``external_metrics``), and takes
+threshold spec alerts on against them (or against the systems its ``systems`` declare), and takes
 the panels' units from them. A metric that is not here is not published by us.
 
 Example::
