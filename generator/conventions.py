@@ -22,8 +22,10 @@ from generator.model import (
     Gauge,
     Increase,
     Quantile,
+    Query,
     Rate,
     Ratio,
+    Selector,
     Signal,
     Spec,
     State,
@@ -46,6 +48,27 @@ def level(signal: Signal) -> str:
 
 def group_labels(signal: Signal) -> tuple[str, ...]:
     return (LEVEL_LABEL, *signal.by)
+
+
+def selectors(query: Query) -> tuple[Selector, ...]:
+    """Every selector a query reads (an expr's are inside its PromQL text)."""
+    if isinstance(query, Ratio):
+        return (*query.numerator, *query.denominator)
+    if isinstance(query, Gauge) and query.divide_by is not None:
+        return (query.source, query.divide_by)
+    if isinstance(query, Expr):
+        return ()
+    return (query.source,)
+
+
+def signal_job(spec: Spec, signal: Signal) -> str:
+    """The job whose series a signal reads: the one the metric contract tied its selectors to, or
+    the spec's job. Recorded series, alerts and test inputs carry it as their job label."""
+    for sel in selectors(signal.query):
+        for label, value in sel.match:
+            if label == LEVEL_LABEL and isinstance(value, str):
+                return value
+    return spec.job
 
 
 def quantile_tag(q: float) -> str:

@@ -225,6 +225,11 @@ class _Builder:
         query, dim, labels = self.query(kind, body, kpath)
         if query is None or dim is None:
             return None
+        jobs = sorted({v for sel in conventions.selectors(query) for label, v in sel.match
+                       if label == conventions.LEVEL_LABEL and isinstance(v, str)})
+        if len(jobs) > 1:
+            self.err(kpath, f"reads {' and '.join(jobs)}: a signal's series are combined per job, so one "
+                     "signal reads one system")
         by = tuple(raw.get("by", ()))
         for i, label in enumerate(by):
             if labels is not None and label not in labels:

@@ -154,3 +154,60 @@ def test_another_systems_series_of_the_same_name_does_not_fire_the_alert(
     (rules / "contract.test.yml").write_text(yaml.safe_dump(body, sort_keys=False))
     result = promtool.test_rules([Path("contract.test.yml")], cwd=rules)
     assert result.ok, result.message
+
+
+OTHER_JOB_SIGNALS = """\
+  breaker:
+    title: Breaker
+    dashboard: system
+    state: {metric: circuit_breaker_state}
+  failures:
+    title: Failures
+    dashboard: system
+    ratio:
+      numerator: [{metric: trades_total, match: {status: failed}}]
+      denominator: [{metric: trades_total}]
+  gone:
+    title: Trades reported
+    dashboard: system
+    absent: {metric: trades_total}
+"""
+OTHER_JOB_ALERTS = """\
+  BreakerOpen:
+    signal: breaker
+    summary: Breaker open
+    tiers:
+      critical: {equals: open, for: 1m}
+  TradeFailuresHigh:
+    signal: failures
+    summary: Trades fail
+    tiers:
+      critical: {above: 10%, for: 1m}
+  TradesGone:
+    signal: gone
+    summary: No trades reported
+    tiers:
+      critical: {for: 1m}
+"""
+
+
+def test_signals_of_another_systems_job_generate_rules_and_tests_that_pass(
+        promtool: Promtool, tmp_path: Path) -> None:
+    """The spec's job is cex-trader; these signals read the tradewatch exporter's job. Their
+    generated promtool tests feed series of that job and pass, as for the spec's own job."""
+    text = TWO_SYSTEMS.replace("alerts:\n", OTHER_JOB_SIGNALS + "alerts:\n") + OTHER_JOB_ALERTS
+    spec = load_text(text, "t.yaml")
+    writer.write(tmp_path, generate.render(spec))
+    rules = tmp_path / "alert_rules" / "system.rules.yml"
+    assert 'absent(trades_total{job="tradewatch-exporter"})' in rules.read_text()
+    tests = tmp_path / "alert_rules" / "tests"
+    result = promtool.test_rules(sorted(Path(p.name) for p in tests.glob("*.test.yml")), cwd=tests)
+    assert result.ok, result.message
+
+
+def test_one_signal_reads_one_system() -> None:
+    text = TWO_SYSTEMS.replace(
+        "gauge: {metric: cpu_usage_percent, job: cex-trader, match: {component: market-data-processor}}",
+        "gauge: {metric: cpu_usage_percent, job: cex-trader, divide_by: {metric: memory_usage_bytes}}")
+    assert any("signals.cpu.gauge: reads cex-trader and tradewatch-exporter: a signal's series are combined "
+               "per job, so one signal reads one system" in e for e in errors_of(text))

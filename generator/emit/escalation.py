@@ -134,7 +134,8 @@ def _series_values(episodes: list[_Episode], step_seconds: float, total: int,
 
 
 def _labels(spec: Spec, esc: Escalation) -> dict[str, str]:
-    return {"job": spec.job, **dict.fromkeys(esc.alert.signal.by, "example"), **dict(esc.alert.labels)}
+    job = conventions.signal_job(spec, esc.alert.signal)
+    return {"job": job, **dict.fromkeys(esc.alert.signal.by, "example"), **dict(esc.alert.labels)}
 
 
 def _selector(name: str, labels: dict[str, str]) -> str:
@@ -159,7 +160,8 @@ def _input(spec: Spec, esc: Escalation, episodes: list[_Episode],
 def _expected(spec: Spec, esc: Escalation, count: int) -> dict[str, Any]:
     labels = {**_labels(spec, esc), "severity": esc.severity, "priority": esc.priority,
               ESCALATED_FROM: esc.tier.severity}
-    return {"exp_labels": labels, "exp_annotations": _annotations(spec, esc, str(count), spec.job)}
+    job = conventions.signal_job(spec, esc.alert.signal)
+    return {"exp_labels": labels, "exp_annotations": _annotations(spec, esc, str(count), job)}
 
 
 def _at(step: int, step_seconds: float) -> str:

@@ -112,7 +112,7 @@ def inside_value(alert: Alert, tier: Tier, threshold: float) -> float:
 # --- series -------------------------------------------------------------------------------------
 
 def series_labels(spec: Spec, signal: Signal, override: Override | None = None) -> dict[str, str]:
-    labels = {conventions.LEVEL_LABEL: spec.job}
+    labels = {conventions.LEVEL_LABEL: conventions.signal_job(spec, signal)}
     for label in signal.by:
         labels[label] = example_label_value(signal, label, override)
     return labels
@@ -242,7 +242,8 @@ def absent_groups(spec: Spec, alert: Alert) -> list[dict[str, Any]]:
     signal = alert.signal
     assert isinstance(signal.query, Absent)
     sel = signal.query.source
-    labels = {conventions.LEVEL_LABEL: spec.job}
+    job = conventions.signal_job(spec, signal)
+    labels = {conventions.LEVEL_LABEL: job}
     for name, value in sel.match:
         labels[name] = value[0] if isinstance(value, tuple) else value
     groups = []
@@ -252,9 +253,9 @@ def absent_groups(spec: Spec, alert: Alert) -> list[dict[str, Any]]:
         check = gone_at + STEP + fires + STEP
         # A target that stops exposing a series leaves a staleness marker: absent() sees it at once.
         present = f"{constant(1, int(gone_at // STEP))} stale"
-        exp_labels = {conventions.LEVEL_LABEL: spec.job,
+        exp_labels = {conventions.LEVEL_LABEL: job,
                       **{k: v for k, v in sel.match if not isinstance(v, tuple)}}
-        description = promql.describe(alert, tier, "", {conventions.LEVEL_LABEL: spec.job}, tier.display)
+        description = promql.describe(alert, tier, "", {conventions.LEVEL_LABEL: job}, tier.display)
         groups.append({
             "name": f"{alert.name} {tier.severity} fires when {sel.metric} has been gone for {tier.for_}, "
                     "and not while it is there",
@@ -283,7 +284,7 @@ class _Raw:
 
 
 def _raw_for(sel: Selector, spec: Spec, signal: Signal, per_second: float, suffix: str = "") -> _Raw:
-    labels = {conventions.LEVEL_LABEL: spec.job}
+    labels = {conventions.LEVEL_LABEL: conventions.signal_job(spec, signal)}
     for label in signal.by:
         labels[label] = example_label_value(signal, label, None)
     for name, value in sel.match:
