@@ -169,6 +169,9 @@ class _Builder:
         if found:
             jobs = " and ".join(sorted(str(f.job) for f in found))
             self.err(path, f"{name!r} is published by {jobs}; set job: to say which system's it is")
+        elif not self.contract.declared and job is not None:
+            self.err((*path[:-1], "job"), "job: names a system in systems:, and this spec declares none "
+                     "(its metrics come from the tradewatch exporter or external_metrics, from any job)")
         elif not self.contract.declared:
             self.err(path, f"metric {name!r} is not published by the tradewatch exporter and not declared "
                            f"in external_metrics{_suggest(name, self.contract.series_names())}")

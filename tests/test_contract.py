@@ -18,6 +18,7 @@ from generator.errors import SpecErrors, YamlPath
 from generator.spec import load_text
 from generator.tools import Promtool
 from tests import rawseries
+from tests.conftest import ROOT
 
 TWO_SYSTEMS = """\
 version: 1
@@ -103,6 +104,13 @@ def test_the_contract_rejects(old: str, new: str, expected: str) -> None:
     assert text != TWO_SYSTEMS
     found = errors_of(text)
     assert any(expected in e for e in found), "\n".join(found)
+
+
+def test_a_job_needs_systems() -> None:
+    text = (ROOT / "tests/specs/good/minimal.yaml").read_text().replace(
+        "{metric: solana_node_latency_seconds,", "{metric: solana_node_latency_seconds, job: j,")
+    assert any("signals.node_latency.quantile.job: job: names a system in systems:, and this spec declares none"
+               in e for e in errors_of(text))
 
 
 def test_an_expr_reads_only_contracted_metrics() -> None:
