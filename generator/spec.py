@@ -61,7 +61,7 @@ from generator.units import (
     parse_multiplier,
     parse_quantity,
 )
-from generator.yamlsource import Located, parse
+from generator.yamlsource import Located, decode, parse
 
 SCHEMA_PATH = Path(__file__).with_name("spec.schema.json")
 KINDS = ("quantile", "ratio", "rate", "gauge", "state", "increase", "age", "absent", "expr")
@@ -84,10 +84,10 @@ def load(path: Path, display_name: str | None = None) -> Spec:
     """Read, validate and model the spec at ``path``; raise SpecErrors listing every problem."""
     name = display_name or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise SpecErrors([SpecError(name, 0, 0, "(file)", f"cannot read the spec: {exc.strerror}")]) from None
-    return load_text(text, name, source=path.name)
+    return load_text(decode(raw, name), name, source=path.name)
 
 
 def load_text(text: str, file: str, source: str | None = None) -> Spec:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from generator import generate, writer
+from generator.cli import main
 from generator.errors import SpecErrors
 from generator.model import Absent, Gauge, Quantile, Ratio, Spec, State
 from generator.spec import load, load_text
@@ -19,7 +23,7 @@ GOOD = sorted((ROOT / "tests" / "specs" / "good").glob("*.yaml"))
 
 
 def expected_error(path: Path) -> str:
-    first = path.read_text().splitlines()[0]
+    first = path.read_bytes().decode("utf-8", "replace").splitlines()[0]
     assert first.startswith("# expect: "), f"{path.name} must start with '# expect: LINE:COL: PATH: MESSAGE'"
     return first.removeprefix("# expect: ")
 
@@ -31,6 +35,30 @@ def test_bad_spec_reports_file_line_and_path(path: Path) -> None:
     lines = [str(e) for e in caught.value.errors]
     prefix = f"{path}:{expected_error(path)}"
     assert any(line.startswith(prefix) for line in lines), "\n".join(lines)
+
+
+@pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
+def test_the_cli_refuses_each_bad_spec_with_its_error_and_no_traceback(
+    path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}:{expected_error(path)}" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("name", ["yaml-billion-laughs", "yaml-deep-nesting"])
+def test_hostile_yaml_fails_fast_in_bounded_memory(name: str) -> None:
+    # A separate process with a 512 MiB address-space cap: expanding the aliases or recursing
+    # 5,000 levels would exhaust it (or the timeout) instead of printing the one error.
+    path = ROOT / "tests" / "specs" / "bad" / f"{name}.yaml"
+    limit = 512 * 2**20
+    proc = subprocess.run(
+        [sys.executable, "-m", "generator", "validate", str(path)], capture_output=True, text=True, timeout=20,
+        cwd=ROOT, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)), check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith(f"{path}:{expected_error(path)}"), proc.stderr
 
 
 def test_every_error_is_reported_not_just_the_first() -> None:
