@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from generator.conventions import HEADER
+from generator.units import Duration
 
 
 class _Dumper(yaml.SafeDumper):
@@ -29,6 +30,7 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _str)
+_Dumper.add_representer(Duration, _str)  # the text the user wrote
 
 
 def header(source: str) -> str:

@@ -55,9 +55,9 @@ from generator.model import (
 )
 from generator.units import (
     Dimension,
+    Duration,
     UnitError,
     format_quantity,
-    parse_duration,
     parse_multiplier,
     parse_quantity,
 )
@@ -136,6 +136,11 @@ def _explain(located: Located, err: jsonschema.ValidationError) -> list[SpecErro
         options = [str(o) for o in sub.get("enum", [])]
         return [located.error(path, f"{err.instance!r} is not one of {', '.join(options)}"
                                     f"{_suggest(str(err.instance), options)}")]
+    if kind == "pattern" and err.relative_schema_path and "duration" in str(sub.get("title", "")):
+        try:
+            Duration(err.instance)
+        except UnitError as exc:
+            return [located.error(path, str(exc))]
     if kind == "pattern":
         what = sub.get("title", "value")
         if err.relative_schema_path and "propertyNames" in err.relative_schema_path:
@@ -261,9 +266,17 @@ class _Builder:
             line=self.loc.where(path)[0],
         )
 
-    def window(self, body: Mapping[str, Any], path: YamlPath) -> str:
-        window = str(body.get("window", DEFAULT_WINDOW))
-        if parse_duration(window) <= 0:
+    def duration(self, raw: Any, path: YamlPath, default: str) -> Duration:
+        """``raw`` as a Duration; an error (and the default, so building goes on) if Prometheus would refuse it."""
+        try:
+            return Duration(default if raw is None else raw)
+        except UnitError as exc:
+            self.err(path, str(exc))
+            return Duration(default)
+
+    def window(self, body: Mapping[str, Any], path: YamlPath) -> Duration:
+        window = self.duration(body.get("window"), (*path, "window"), DEFAULT_WINDOW)
+        if window.seconds <= 0:
             self.err((*path, "window"), "a window must be longer than 0s")
         return window
 
@@ -352,7 +365,7 @@ class _Builder:
         ops = [k for k in ("above", "below", "equals") if k in raw]
         absent = isinstance(signal.query, Absent)
         priority = cast(Priority, raw.get("priority", DEFAULT_PRIORITY[severity]))
-        for_ = str(raw.get("for", DEFAULT_FOR))
+        for_ = self.duration(raw.get("for"), (*path, "for"), DEFAULT_FOR)
         if absent:
             if ops:
                 self.err((*path, ops[0]), "an absent signal has no threshold: the alert fires when the series is gone")
@@ -451,7 +464,7 @@ class _Builder:
             kind, settings = next(iter(body.items()))
             receivers.append(Receiver(name, kind, tuple(sorted((k, str(v)) for k, v in settings.items()))))
         names = {r.name for r in receivers}
-        repeat = raw.get("repeat_interval", "5m")
+        repeat = self.duration(raw.get("repeat_interval"), (*path, "repeat_interval"), "5m")
         routes = []
         for priority in PRIORITIES:
             route = raw["routes"].get(priority)
@@ -463,12 +476,16 @@ class _Builder:
                 if receiver not in names:
                     self.err((*path, "routes", priority, "receivers", i),
                              f"no receiver {receiver!r}{_suggest(receiver, names)}")
-            routes.append(PriorityRoute(priority, tuple(route["receivers"]), route.get("repeat_interval", repeat)))
+            route_repeat = self.duration(route.get("repeat_interval"), (*path, "routes", priority, "repeat_interval"),
+                                         repeat)
+            routes.append(PriorityRoute(priority, tuple(route["receivers"]), route_repeat))
         return Notifications(
             group_by=tuple(raw.get("group_by", ("alertname", "job", "severity"))),
-            group_wait=raw.get("group_wait", "10s"), group_interval=raw.get("group_interval", "1m"),
+            group_wait=self.duration(raw.get("group_wait"), (*path, "group_wait"), "10s"),
+            group_interval=self.duration(raw.get("group_interval"), (*path, "group_interval"), "1m"),
             repeat_interval=repeat, resolved=bool(raw.get("send_resolved", True)),
-            escalate_after=int(raw.get("escalate_after", 3)), escalate_window=raw.get("escalate_window", "1h"),
+            escalate_after=int(raw.get("escalate_after", 3)),
+            escalate_window=self.duration(raw.get("escalate_window"), (*path, "escalate_window"), "1h"),
             receivers=tuple(receivers), routes=tuple(routes),
         )
 
@@ -503,7 +520,8 @@ class _Builder:
             name=raw["name"], title=raw["title"], source=source, job=raw["job"],
             grafana_url=links.get("grafana", "http://localhost:3000"),
             grafana_folder=raw.get("grafana", {}).get("folder", "Tradewatch"),
-            runbook_base=runbooks, evaluation_interval=raw.get("evaluation_interval", "30s"),
+            runbook_base=runbooks,
+            evaluation_interval=self.duration(raw.get("evaluation_interval"), ("evaluation_interval",), "30s"),
             dashboards=dashboards, signals=tuple(signals.values()), alerts=tuple(alerts),
             notifications=self.notifications(used), labels=tuple(sorted(raw.get("labels", {}).items())),
             evaluator=cast(Evaluator, raw.get("evaluator", "prometheus")),

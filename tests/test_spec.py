@@ -15,7 +15,7 @@ from generator.errors import SpecErrors
 from generator.model import Absent, Gauge, Quantile, Ratio, Spec, State
 from generator.spec import load, load_text
 from generator.tools import Promtool
-from generator.units import Dimension
+from generator.units import Dimension, Duration, UnitError
 from tests.conftest import ROOT
 
 BAD = sorted((ROOT / "tests" / "specs" / "bad").glob("*.yaml"))
@@ -118,3 +118,17 @@ def test_per_label_thresholds_and_absence() -> None:
     assert (override.label, override.value, override.threshold) == ("endpoint", "trade_execution", 5.0)
     assert isinstance(alerts["OracleMetricsAbsent"].signal.query, Absent)
     assert alerts["OracleMetricsAbsent"].tiers[0].threshold is None
+
+
+@pytest.mark.parametrize("text", ["5m", "1h30m", "1d2h3m4s5ms", "0", "0s", "292y", "30s1m", "1m1m", "1.5h", "5 m",
+                                  "", "1h1y", "293y", "99999999999999999999999s", "5M", "-1m"])
+def test_durations_are_judged_as_prometheus_judges_them(text: str, tmp_path: Path, promtool: Promtool) -> None:
+    rules = tmp_path / "r.yml"
+    rules.write_text(f'groups: [{{name: g, rules: [{{alert: A, expr: vector(1), for: "{text}"}}]}}]\n')
+    prometheus_accepts = promtool.check_rules([rules]).ok
+    try:
+        Duration(text)
+        accepted = True
+    except UnitError:
+        accepted = False
+    assert accepted == prometheus_accepts
