@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -53,6 +54,7 @@ from generator.model import (
     State,
     Tier,
 )
+from generator.ranges import ValueRange, value_range
 from generator.units import (
     Dimension,
     Duration,
@@ -93,7 +95,7 @@ def load(path: Path, display_name: str | None = None) -> Spec:
 def load_text(text: str, file: str, source: str | None = None) -> Spec:
     """``file`` names the spec in errors; ``source`` in generated headers (default: ``file``)."""
     located = parse(text, file)
-    errors = schema_errors(located)
+    errors = nonfinite_errors(located.data, (), located) + schema_errors(located)
     if errors:
         raise SpecErrors(errors)
     builder = _Builder(located)
@@ -108,6 +110,17 @@ def load_text(text: str, file: str, source: str | None = None) -> Spec:
 def _suggest(word: str, options: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def nonfinite_errors(data: Any, path: YamlPath, located: Located) -> list[SpecError]:
+    """YAML's .nan and .inf (and 1.0e400, which reads as .inf): no threshold, bucket or quantile may be one."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return [located.error(path, f"{data!r} is not a finite number")]
+    if isinstance(data, dict):
+        return [e for k, v in data.items() for e in nonfinite_errors(v, (*path, k), located)]
+    if isinstance(data, list):
+        return [e for i, v in enumerate(data) for e in nonfinite_errors(v, (*path, i), located)]
+    return []
 
 
 def schema_errors(located: Located) -> list[SpecError]:
@@ -347,17 +360,21 @@ class _Builder:
         return Expr(body["expr"], metrics), Dimension(body["unit"]), None
 
     def quantity(self, raw: Any, dim: Dimension, path: YamlPath, objective: float | None = None) -> float | None:
-        multiplier = parse_multiplier(raw)
-        if multiplier is not None:
-            if objective is None:
-                self.err(path, f"{raw!r} multiplies the signal's objective, but the signal sets none")
-                return None
-            return objective * multiplier
         try:
-            return parse_quantity(raw, dim)
+            multiplier = parse_multiplier(raw)
+            if multiplier is None:
+                return parse_quantity(raw, dim)
         except UnitError as exc:
             self.err(path, str(exc))
             return None
+        if objective is None:
+            self.err(path, f"{raw!r} multiplies the signal's objective, but the signal sets none")
+            return None
+        product = objective * multiplier
+        if not math.isfinite(product):
+            self.err(path, f"{raw!r} times the objective is not a finite number")
+            return None
+        return product
 
     # alerts
 
@@ -393,7 +410,7 @@ class _Builder:
         value = self.quantity(raw[key], signal.dim, (*path, key), signal.objective)
         if value is None:
             return None
-        self.check_measurable(signal, value, (*path, key))
+        self.check_measurable(signal, op, value, (*path, key))
         overrides = []
         for label, values in sorted(raw.get("per_label", {}).items()):
             if label not in signal.by:
@@ -401,19 +418,35 @@ class _Builder:
                          f"[{', '.join(signal.by)}]; per-label thresholds need one series per {label}")
                 continue
             for label_value, raw_t in sorted(values.items()):
-                t = self.quantity(raw_t, signal.dim, (*path, "per_label", label, label_value), signal.objective)
+                t_path = (*path, "per_label", label, label_value)
+                t = self.quantity(raw_t, signal.dim, t_path, signal.objective)
                 if t is not None:
+                    self.check_measurable(signal, op, t, t_path)
                     overrides.append(Override(label, str(label_value), t, format_quantity(t, signal.dim)))
         return Tier(severity, priority, op, value, format_quantity(value, signal.dim), for_, tuple(overrides))
 
-    def check_measurable(self, signal: Signal, value: float, path: YamlPath) -> None:
+    def check_measurable(self, signal: Signal, op: Op, value: float, path: YamlPath) -> None:
+        """Refuse a threshold no value of the signal crosses: such an alert could never fire (or always would)."""
         query = signal.query
-        if isinstance(query, Quantile) and query.buckets:
-            top = query.buckets[-1]
-            if value >= top:
-                self.err(path, f"histogram_quantile() never returns more than the highest finite bucket "
-                         f"({format_quantity(top, signal.dim)}) of {query.source.metric}, so this alert could "
-                         "never fire; add a larger bucket or lower the threshold")
+        rng = value_range(signal)
+        shown = format_quantity(value, signal.dim)
+        if isinstance(query, Quantile) and query.buckets and op == ">" and value >= rng.high:
+            self.err(path, f"histogram_quantile() never returns more than the highest finite bucket "
+                     f"({format_quantity(rng.high, signal.dim)}) of {query.source.metric}, so this alert could "
+                     "never fire; add a larger bucket or lower the threshold")
+        elif not rng.contains(value):
+            self.err(path, f"{shown} is outside the values {signal.name} can take ({self.span(rng, signal.dim)}), "
+                     "so this alert would fire always or never")
+        elif rng.never_crossed(op, value):
+            side = "above" if op == ">" else "below"
+            self.err(path, f"{signal.name} is never {side} {shown} (its values run {self.span(rng, signal.dim)}), "
+                     "so this alert could never fire")
+
+    @staticmethod
+    def span(rng: ValueRange, dim: Dimension) -> str:
+        low = "-∞" if math.isinf(rng.low) else format_quantity(rng.low, dim)
+        high = "∞" if math.isinf(rng.high) else format_quantity(rng.high, dim)
+        return f"{low} to {high}"
 
     def build_alert(self, name: str, raw: dict[str, Any], signals: dict[str, Signal], spec_labels: dict[str, str],
                     runbooks: str) -> Alert | None:

@@ -104,16 +104,26 @@ def _split(text: str) -> tuple[float, str]:
 
 
 def parse_multiplier(text: object) -> float | None:
-    """``"1.5x"`` -> 1.5; anything else -> None."""
+    """``"1.5x"`` -> 1.5; anything else -> None; UnitError for a multiplier too large to be a number."""
     if isinstance(text, str):
         m = _MULTIPLIER.match(text.strip())
         if m:
-            return float(m.group("num"))
+            factor = float(m.group("num"))
+            if not math.isfinite(factor):
+                raise UnitError(f"{text!r} is not a finite multiplier")
+            return factor
     return None
 
 
 def parse_quantity(raw: object, dim: Dimension) -> float:
-    """Parse a threshold written in the spec into the unit Prometheus stores for ``dim``."""
+    """Parse a threshold written in the spec into the unit Prometheus stores for ``dim``; finite or UnitError."""
+    value = _parse_quantity(raw, dim)
+    if not math.isfinite(value):
+        raise UnitError(f"{raw!r} is not a finite number; a threshold must be one a series can cross")
+    return value
+
+
+def _parse_quantity(raw: object, dim: Dimension) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise UnitError(f"{raw!r} is not a quantity; write it like {dim.example}")
     if dim is Dimension.STATE:
