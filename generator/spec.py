@@ -22,7 +22,7 @@ from typing import Any, cast
 import jsonschema
 
 from exporters.catalogue import CATALOGUE, MetricDef
-from generator import conventions
+from generator import conventions, exprcheck
 from generator.errors import SpecError, SpecErrors, YamlPath
 from generator.model import (
     DEFAULT_PRIORITY,
@@ -357,7 +357,31 @@ class _Builder:
         metrics = tuple(body["metrics"])
         for i, metric in enumerate(metrics):
             self.family(metric, (*path, "metrics", i))
+        self.check_expr(body["expr"], metrics, (*path, "expr"))
         return Expr(body["expr"], metrics), Dimension(body["unit"]), None
+
+    def check_expr(self, expr: str, declared: tuple[str, ...], path: YamlPath) -> None:
+        """Parse free PromQL and hold every metric it selects to the metric contract."""
+        reading = exprcheck.read(expr)
+        if reading.error is not None:
+            self.err(path, reading.error)
+            return
+        for sel in reading.selectors:
+            if sel.metric is None:
+                self.err(path, "a selector without a fixed metric name (a regex on __name__) cannot be checked "
+                               "against the metrics this spec knows; name each metric")
+                continue
+            fam = self.families.get(sel.metric)
+            if fam is None:
+                self.err(path, f"the expression selects {sel.metric!r}, which is not published by the tradewatch "
+                               f"exporter and not declared in external_metrics{_suggest(sel.metric, self.families)}")
+                continue
+            if sel.metric not in declared and fam.metric.name not in declared:
+                self.err(path, f"the expression selects {sel.metric!r}; list it in metrics too")
+            for label in sel.labels:
+                if label not in fam.labels and label not in exprcheck.TARGET_LABELS:
+                    self.err(path, f"the expression matches {sel.metric} on label {label!r}, which it does not carry "
+                                   f"(labels: {', '.join((*fam.labels, *exprcheck.TARGET_LABELS))})")
 
     def quantity(self, raw: Any, dim: Dimension, path: YamlPath, objective: float | None = None) -> float | None:
         try:
