@@ -59,6 +59,7 @@ from generator.units import (
     Dimension,
     Duration,
     UnitError,
+    format_duration,
     format_quantity,
     parse_multiplier,
     parse_quantity,
@@ -69,6 +70,13 @@ SCHEMA_PATH = Path(__file__).with_name("spec.schema.json")
 KINDS = ("quantile", "ratio", "rate", "gauge", "state", "increase", "age", "absent", "expr")
 DEFAULT_WINDOW = "5m"
 DEFAULT_FOR = "5m"
+DEFAULT_EVALUATION_INTERVAL = "30s"
+RATE_SAMPLES = 4  # scrapes a rate window must span at least
+# The longest window the generated promtool tests evaluate within promtool's 10,000-sample limit
+# at their one-minute step, with room for a histogram's buckets.
+MAX_WINDOW = Duration("1d")
+# Target labels: the generated rules and tests fix job to the spec's job, one series per instance.
+SCRAPE_LABELS = ("job", "instance")
 UNIT_DIM = {
     "seconds": Dimension.TIME, "bytes": Dimension.BYTES, "ratio": Dimension.RATIO,
     "percent": Dimension.PERCENT, "usd": Dimension.USD, "count": Dimension.COUNT,
@@ -102,7 +110,41 @@ def load_text(text: str, file: str, source: str | None = None) -> Spec:
     spec = builder.build(source or file)
     if builder.errors:
         raise SpecErrors(builder.errors)
+    errors = name_collisions(spec, located)
+    if errors:
+        raise SpecErrors(errors)
     return spec
+
+
+def name_collisions(spec: Spec, located: Located) -> list[SpecError]:
+    """Names tradewatch derives from the spec's names must stay apart: dashboard uids (slugged, so
+    ``sys_tem`` and ``sys__tem`` meet), generated alert names and rule files."""
+    errors: list[SpecError] = []
+    uids: dict[str, str] = {}
+    for dashboard in spec.dashboards:
+        uid = conventions.dashboard_uid(spec, dashboard.name)
+        if uid in uids:
+            errors.append(located.error(("dashboards", dashboard.name), f"its Grafana uid {uid!r} is also the uid "
+                                        f"of dashboard {uids[uid]!r}; rename one of them"))
+        uids.setdefault(uid, dashboard.name)
+        if dashboard.name == conventions.ESCALATION_AREA:
+            errors.append(located.error(("dashboards", dashboard.name), f"{dashboard.name!r} is the name of the "
+                                        "generated escalation rules' file; choose another name"))
+    generated = {conventions.recurring_alert_name(a.name): a.name for a in spec.alerts}
+    for alert in spec.alerts:
+        if alert.name in generated:
+            errors.append(located.error(("alerts", alert.name), f"{alert.name!r} is the name tradewatch gives the "
+                                        f"escalation alert of {generated[alert.name]!r}; choose another name"))
+    rule_uids: dict[str, str] = {}
+    for alert in spec.alerts:
+        for tier in alert.tiers:
+            for override in ("", *(f"{o.label}-{o.value}" for o in tier.overrides)):
+                uid = conventions.grafana_rule_uid(spec, alert.name, tier.severity, override)
+                other = rule_uids.setdefault(uid, alert.name)
+                if other != alert.name:
+                    errors.append(located.error(("alerts", alert.name), f"its Grafana rule uid {uid!r} is also "
+                                                f"the uid of alert {other!r} (uids ignore case); rename one of them"))
+    return errors
 
 
 # --- schema -------------------------------------------------------------------------------------
@@ -196,6 +238,9 @@ class _Builder:
         self.raw: dict[str, Any] = located.data
         self.errors: list[SpecError] = []
         self.families = self._families()
+        # The generated prometheus.yml scrapes at the evaluation interval.
+        self.scrape_interval = self.duration(self.raw.get("evaluation_interval"), ("evaluation_interval",),
+                                             DEFAULT_EVALUATION_INTERVAL)
 
     def err(self, path: YamlPath, message: str) -> None:
         self.errors.append(self.loc.error(path, message))
@@ -237,6 +282,11 @@ class _Builder:
         fam = self.family(name, (*path, "metric"))
         match: list[tuple[str, str | tuple[str, ...]]] = []
         for label, value in sorted(raw.get("match", {}).items()):
+            if label in SCRAPE_LABELS:
+                self.err((*path, "match", label), f"{label!r} is set by Prometheus's scrape, not by the metric: "
+                         f"every signal already selects the spec's job ({self.raw.get('job')}); "
+                         "a series of another job belongs in that job's own spec")
+                continue
             if fam is not None and label not in fam.labels:
                 self.err((*path, "match", label), f"{name} has no label {label!r} "
                          f"(labels: {', '.join(fam.labels) or 'none'}){_suggest(label, fam.labels)}")
@@ -289,8 +339,19 @@ class _Builder:
 
     def window(self, body: Mapping[str, Any], path: YamlPath) -> Duration:
         window = self.duration(body.get("window"), (*path, "window"), DEFAULT_WINDOW)
+        scrape = self.scrape_interval
         if window.seconds <= 0:
             self.err((*path, "window"), "a window must be longer than 0s")
+        elif window.seconds > MAX_WINDOW.seconds:
+            self.err((*path, "window"), f"{window} is longer than the generated promtool tests can cover "
+                     f"({MAX_WINDOW}: they evaluate every minute and promtool loads at most 10,000 samples a query); "
+                     f"use a window of at most {MAX_WINDOW}, or an expr signal over a recorded series")
+        elif window.seconds < RATE_SAMPLES * scrape.seconds:
+            # rate() needs two samples in the window; four scrapes keep one missed scrape from
+            # emptying it (Prometheus's own advice for rate windows).
+            self.err((*path, "window"), f"{window} is shorter than {RATE_SAMPLES}x the scrape interval ({scrape}, "
+                     f"the spec's evaluation_interval, which the generated prometheus.yml scrapes at); "
+                     f"make it at least {format_duration(RATE_SAMPLES * scrape.seconds)}")
         return window
 
     def query(
@@ -578,7 +639,7 @@ class _Builder:
             grafana_url=links.get("grafana", "http://localhost:3000"),
             grafana_folder=raw.get("grafana", {}).get("folder", "Tradewatch"),
             runbook_base=runbooks,
-            evaluation_interval=self.duration(raw.get("evaluation_interval"), ("evaluation_interval",), "30s"),
+            evaluation_interval=self.scrape_interval,
             dashboards=dashboards, signals=tuple(signals.values()), alerts=tuple(alerts),
             notifications=self.notifications(used), labels=tuple(sorted(raw.get("labels", {}).items())),
             evaluator=cast(Evaluator, raw.get("evaluator", "prometheus")),
