@@ -18,6 +18,9 @@ from typing import Literal
 MetricKind = Literal["counter", "gauge", "histogram", "stateset"]
 # The unit of a metric's *value*, as Prometheus stores it. Display units (ms, %) are derived.
 MetricUnit = Literal["seconds", "bytes", "ratio", "percent", "usd", "count", "state", "timestamp", "gwei"]
+# Where the exporter serves /metrics unless told otherwise, and where the generated Prometheus config
+# scrapes it: the generator reads it here rather than from the exporter's command line.
+DEFAULT_PORT = 9105
 
 
 @dataclass(frozen=True)

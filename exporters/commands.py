@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import redis
 from prometheus_client import CollectorRegistry, start_http_server
 
+from exporters.catalogue import DEFAULT_PORT
 from exporters.metrics import DEFAULT_MAX_PAIRS, Recorder
 from exporters.redis_source import RedisSource
 from exporters.simulate import PHASES, SCENARIOS, describe, generate, name_of, scenario
@@ -31,7 +32,6 @@ from exporters.simulate_io import RedisWriter, SimulatedSource
 
 log = logging.getLogger("tradewatch.exporter")
 
-DEFAULT_PORT = 9105  # where the generated Prometheus config scrapes the exporter
 
 
 # --- option parsing: each parser raises ValueError with a message that reads after the option name ---

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, cast, get_args
 
 import jsonschema
 
-from exporters.catalogue import CATALOGUE, MetricDef
+from exporters.catalogue import CATALOGUE, MetricDef, MetricUnit
 from generator import conventions, exprcheck
 from generator.errors import SpecError, SpecErrors, YamlPath
 from generator.model import (
@@ -56,6 +56,7 @@ from generator.model import (
 )
 from generator.ranges import ValueRange, value_range
 from generator.units import (
+    UNIT_DIMENSION,
     Dimension,
     Duration,
     UnitError,
@@ -77,17 +78,20 @@ RATE_SAMPLES = 4  # scrapes a rate window must span at least
 MAX_WINDOW = Duration("1d")
 # Target labels: the generated rules and tests fix job to the spec's job, one series per instance.
 SCRAPE_LABELS = ("job", "instance")
-UNIT_DIM = {
-    "seconds": Dimension.TIME, "bytes": Dimension.BYTES, "ratio": Dimension.RATIO,
-    "percent": Dimension.PERCENT, "usd": Dimension.USD, "count": Dimension.COUNT,
-    "state": Dimension.STATE, "timestamp": Dimension.COUNT, "gwei": Dimension.GAS,
-}
 
 
 @cache
 def schema() -> dict[str, Any]:
+    """The JSON Schema, with the unit list taken from the metric catalogue (the file repeats it for editors)."""
     data: dict[str, Any] = json.loads(SCHEMA_PATH.read_text())
+    external_unit(data)["enum"] = list(get_args(MetricUnit))
     return data
+
+
+def external_unit(data: dict[str, Any]) -> dict[str, Any]:
+    """The schema of ``external_metrics.<name>.unit``."""
+    unit: dict[str, Any] = data["properties"]["external_metrics"]["additionalProperties"]["properties"]["unit"]
+    return unit
 
 
 def load(path: Path, display_name: str | None = None) -> Spec:
@@ -366,7 +370,7 @@ class _Builder:
                 self.err((*path, "metric"), f"name the histogram {fam.metric.name!r}, not its {fam.series!r} series")
             return (Quantile(sel, float(body["q"]), self.window(body, path), fam.metric.buckets,
                              tuple(float(q) for q in body.get("show", ()))),
-                    UNIT_DIM.get(fam.metric.unit, Dimension.COUNT), fam.metric.labels)
+                    UNIT_DIMENSION[fam.metric.unit], fam.metric.labels)
         if kind == "ratio":
             parts: dict[str, tuple[Selector, ...]] = {}
             label_sets: list[set[str]] = []
@@ -392,7 +396,7 @@ class _Builder:
             if fam is None:
                 return None, None, None
             divide = None
-            dim = UNIT_DIM.get(fam.metric.unit, Dimension.COUNT)
+            dim = UNIT_DIMENSION[fam.metric.unit]
             if "divide_by" in body:
                 divide, _ = self.selector(body["divide_by"], (*path, "divide_by"), ("gauge",))
                 dim = Dimension.RATIO

@@ -20,6 +20,8 @@ from enum import Enum
 
 import yaml
 
+from exporters.catalogue import MetricUnit
+
 
 class UnitError(ValueError):
     """A quantity that does not parse in the dimension it is used in; the message says why."""
@@ -48,6 +50,13 @@ class Dimension(Enum):
     def example(self) -> str:
         return _EXAMPLE[self]
 
+
+# The dimension of each unit a metric's value can have (the catalogue's MetricUnit, the one unit list).
+UNIT_DIMENSION: dict[MetricUnit, Dimension] = {
+    "seconds": Dimension.TIME, "bytes": Dimension.BYTES, "ratio": Dimension.RATIO,
+    "percent": Dimension.PERCENT, "usd": Dimension.USD, "count": Dimension.COUNT,
+    "state": Dimension.STATE, "timestamp": Dimension.COUNT, "gwei": Dimension.GAS,
+}
 
 _GRAFANA_UNIT = {
     Dimension.TIME: "s",

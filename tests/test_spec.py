@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import resource
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
+from exporters.catalogue import MetricUnit
 from generator import generate, writer
 from generator.cli import main
 from generator.errors import SpecErrors
 from generator.model import Absent, Gauge, Quantile, Ratio, Spec, State
-from generator.spec import load, load_text
+from generator.spec import SCHEMA_PATH, external_unit, load, load_text
 from generator.tools import Promtool
-from generator.units import Dimension, Duration, UnitError
+from generator.units import UNIT_DIMENSION, Dimension, Duration, UnitError
 from tests.conftest import ROOT
 
 BAD = sorted((ROOT / "tests" / "specs" / "bad").glob("*.yaml"))
@@ -132,3 +135,10 @@ def test_durations_are_judged_as_prometheus_judges_them(text: str, tmp_path: Pat
     except UnitError:
         accepted = False
     assert accepted == prometheus_accepts
+
+
+def test_one_unit_list_the_catalogue_the_schema_file_and_the_dimensions_agree() -> None:
+    # Editors read the schema file; validation takes the list from the catalogue. They must not drift.
+    units = list(get_args(MetricUnit))
+    assert external_unit(json.loads(SCHEMA_PATH.read_text()))["enum"] == units
+    assert set(UNIT_DIMENSION) == set(units)
