@@ -49,4 +49,5 @@ def to_json(data: Any) -> str:
 
     JSON has no comments, so dashboards carry the do-not-edit note in their description instead.
     """
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    # allow_nan=False: NaN and Infinity are not JSON, and Grafana would refuse the file.
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
