@@ -244,7 +244,7 @@ class _Builder:
         self.families = self._families()
         # The generated prometheus.yml scrapes at the evaluation interval.
         self.scrape_interval = self.duration(self.raw.get("evaluation_interval"), ("evaluation_interval",),
-                                             DEFAULT_EVALUATION_INTERVAL)
+                                             DEFAULT_EVALUATION_INTERVAL, positive=True)
 
     def err(self, path: YamlPath, message: str) -> None:
         self.errors.append(self.loc.error(path, message))
@@ -333,13 +333,20 @@ class _Builder:
             line=self.loc.where(path)[0],
         )
 
-    def duration(self, raw: Any, path: YamlPath, default: str) -> Duration:
-        """``raw`` as a Duration; an error (and the default, so building goes on) if Prometheus would refuse it."""
+    def duration(self, raw: Any, path: YamlPath, default: str, *, positive: bool = False) -> Duration:
+        """``raw`` as a Duration; an error (and the default, so building goes on) if Prometheus would refuse it.
+
+        ``positive``: zero is refused too (an interval of 0 means nothing to Prometheus or Alertmanager).
+        """
         try:
-            return Duration(default if raw is None else raw)
+            value = Duration(default if raw is None else raw)
         except UnitError as exc:
             self.err(path, str(exc))
             return Duration(default)
+        if positive and value.seconds <= 0:
+            self.err(path, f"{value} must be longer than 0s")
+            return Duration(default)
+        return value
 
     def window(self, body: Mapping[str, Any], path: YamlPath) -> Duration:
         window = self.duration(body.get("window"), (*path, "window"), DEFAULT_WINDOW)
@@ -586,7 +593,7 @@ class _Builder:
             kind, settings = next(iter(body.items()))
             receivers.append(Receiver(name, kind, tuple(sorted((k, str(v)) for k, v in settings.items()))))
         names = {r.name for r in receivers}
-        repeat = self.duration(raw.get("repeat_interval"), (*path, "repeat_interval"), "5m")
+        repeat = self.duration(raw.get("repeat_interval"), (*path, "repeat_interval"), "5m", positive=True)
         routes = []
         for priority in PRIORITIES:
             route = raw["routes"].get(priority)
@@ -599,15 +606,16 @@ class _Builder:
                     self.err((*path, "routes", priority, "receivers", i),
                              f"no receiver {receiver!r}{_suggest(receiver, names)}")
             route_repeat = self.duration(route.get("repeat_interval"), (*path, "routes", priority, "repeat_interval"),
-                                         repeat)
+                                         repeat, positive=True)
             routes.append(PriorityRoute(priority, tuple(route["receivers"]), route_repeat))
         return Notifications(
             group_by=tuple(raw.get("group_by", ("alertname", "job", "severity"))),
             group_wait=self.duration(raw.get("group_wait"), (*path, "group_wait"), "10s"),
-            group_interval=self.duration(raw.get("group_interval"), (*path, "group_interval"), "1m"),
+            group_interval=self.duration(raw.get("group_interval"), (*path, "group_interval"), "1m", positive=True),
             repeat_interval=repeat, resolved=bool(raw.get("send_resolved", True)),
             escalate_after=int(raw.get("escalate_after", 3)),
-            escalate_window=self.duration(raw.get("escalate_window"), (*path, "escalate_window"), "1h"),
+            escalate_window=self.duration(raw.get("escalate_window"), (*path, "escalate_window"), "1h",
+                                          positive=True),
             receivers=tuple(receivers), routes=tuple(routes),
         )
 
