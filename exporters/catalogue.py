@@ -21,6 +21,9 @@ MetricKind = Literal["counter", "gauge", "histogram", "stateset"]
 MetricUnit = Literal[
     "seconds", "milliseconds", "bytes", "ratio", "percent", "usd", "count", "state", "timestamp", "gwei",
 ]
+# Where the exporter serves /metrics unless told otherwise, and where the generated Prometheus config
+# scrapes it: the generator reads it here rather than from the exporter's command line.
+DEFAULT_PORT = 9105
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import os
 import signal
 import sys
@@ -17,21 +16,31 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import redis
 from prometheus_client import CollectorRegistry, start_http_server
 
+from exporters.catalogue import DEFAULT_PORT
 from exporters.metrics import DEFAULT_MAX_PAIRS, Recorder
 from exporters.redis_source import RedisSource
 from exporters.simulate import PHASES, SCENARIOS, describe, generate, name_of, scenario
 from exporters.simulate_io import RedisWriter, SimulatedSource
+from generator.options import (
+    Option,
+    OptionError,
+    add_arguments,
+    boolean,
+    choice,
+    count,
+    integer,
+    name,
+    positive_float,
+    resolve,
+)
 
 log = logging.getLogger("tradewatch.exporter")
-
-DEFAULT_PORT = 9105  # where the generated Prometheus config scrapes the exporter
 
 
 # --- option parsing: each parser raises ValueError with a message that reads after the option name ---
@@ -50,90 +59,35 @@ def _redis_url(text: str) -> str:
     return text
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"must be a number > 0, got {text!r}")
-    return value
+def _opt(flag: str, parse: Callable[[str], Any], default: str, help: str, metavar: str = "") -> Option:
+    """An option whose env twin is TRADEWATCH_<FLAG>; these commands read no settings file."""
+    dest = flag.removeprefix("--").replace("-", "_")
+    return Option(dest, flag, "TRADEWATCH_" + dest.upper(), (), help, parse, default,
+                  boolean=parse is boolean, metavar=metavar, negatable=False)
 
 
-def _count(text: str) -> int:
-    if not text.strip().isdigit():
-        raise ValueError(f"must be a whole number >= 0, got {text!r}")
-    return int(text)
-
-
-def _integer(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"must be an integer, got {text!r}") from None
-
-
-def _name(text: str) -> str:
-    if not text.strip():
-        raise ValueError("must not be empty")
-    return text
-
-
-def _choice(*choices: str) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        if text not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}, got {text!r}")
-        return text
-
-    return parse
-
-
-def _switch(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
-        raise ValueError(f"must be true or false, got {text!r}")
-    return lowered in ("1", "true", "yes", "on")
-
-
-@dataclass(frozen=True)
-class _Option:
-    flag: str
-    parse: Callable[[str], Any]
-    default: str
-    help: str
-    metavar: str = ""
-
-    @property
-    def dest(self) -> str:
-        return self.flag.removeprefix("--").replace("-", "_")
-
-    @property
-    def env(self) -> str:
-        return "TRADEWATCH_" + self.dest.upper()
-
-
-_REDIS_URL = _Option("--redis-url", _redis_url, "redis://127.0.0.1:6379/0", "Redis to read from / write to")
-_STREAM = _Option("--stream", _name, "tradewatch:events",
-                  "Redis stream of trade events; rejected ones are parked in <stream>:dead")
-_SCENARIO = _Option("--scenario", scenario, "tour",
-                    "simulated scenario: a name (see below) or a timeline 'normal 60s, failure_burst 2m'")
-_RATE = _Option("--rate", _positive_float, "200", "simulated events per second (plus ~2/s of status events)")
-_SEED = _Option("--seed", _integer, "1", "random seed of the simulation; the same seed gives the same events")
-_LOG_LEVEL = _Option("--log-level", _choice("debug", "info", "warning", "error"), "info", "log verbosity",
-                     "{debug,info,warning,error}")
+_REDIS_URL = _opt("--redis-url", _redis_url, "redis://127.0.0.1:6379/0", "Redis to read from / write to")
+_STREAM = _opt("--stream", name, "tradewatch:events",
+               "Redis stream of trade events; rejected ones are parked in <stream>:dead")
+_SCENARIO = _opt("--scenario", scenario, "tour",
+                 "simulated scenario: a name (see below) or a timeline 'normal 60s, failure_burst 2m'")
+_RATE = _opt("--rate", positive_float, "200", "simulated events per second (plus ~2/s of status events)")
+_SEED = _opt("--seed", integer, "1", "random seed of the simulation; the same seed gives the same events")
+_LOG_LEVEL = _opt("--log-level", choice("debug", "info", "warning", "error"), "info", "log verbosity",
+                  "{debug,info,warning,error}")
 
 _EXPORTER_OPTIONS = (
-    _Option("--source", _choice("redis", "simulate"), "redis",
+    _opt("--source", choice("redis", "simulate"), "redis",
             "where events come from: the engine's Redis stream, or the built-in simulator (no Redis needed)",
             "{redis,simulate}"),
     _REDIS_URL,
-    _Option("--listen", parse_listen, f":{DEFAULT_PORT}", "address to serve /metrics on, [HOST]:PORT"),
+    _opt("--listen", parse_listen, f":{DEFAULT_PORT}", "address to serve /metrics on, [HOST]:PORT"),
     _STREAM,
-    _Option("--group", _name, "tradewatch", "consumer group the exporter reads the stream through"),
-    _Option("--consumer", _name, "exporter",
+    _opt("--group", name, "tradewatch", "consumer group the exporter reads the stream through"),
+    _opt("--consumer", name, "exporter",
             "consumer name within the group; keep it stable across restarts so unacknowledged events are "
             "re-delivered to it, and distinct per exporter replica"),
-    _Option("--max-pairs", _count, str(DEFAULT_MAX_PAIRS),
+    _opt("--max-pairs", count, str(DEFAULT_MAX_PAIRS),
             "token pairs published by name; pairs seen after that many are published as pair=\"other\""),
     _SCENARIO,
     _RATE,
@@ -146,51 +100,14 @@ _SIMULATE_OPTIONS = (
     _SCENARIO,
     _RATE,
     _SEED,
-    _Option("--loop", _switch, "false", "repeat the scenario until stopped"),
-    _Option("--fast", _switch, "false",
+    _opt("--loop", boolean, "false", "repeat the scenario until stopped"),
+    _opt("--fast", boolean, "false",
             "write as fast as Redis takes it instead of in real time (events keep their simulated times)"),
     _LOG_LEVEL,
 )
 
 
 _ENV_NOTE = "Every option can also be set by the environment variable named beside it; the command line wins."
-
-
-class _UsageError(Exception):
-    pass
-
-
-def _add_options(parser: argparse.ArgumentParser, options: Sequence[_Option]) -> None:
-    for opt in options:
-        extra = f" [env {opt.env}; default {opt.default}]"
-        if opt.parse is _switch:
-            parser.add_argument(opt.flag, action="store_true", default=None, help=opt.help + extra)
-        else:
-            parser.add_argument(opt.flag, type=_argument_type(opt.parse), default=None,
-                                metavar=opt.metavar or opt.dest.upper(), help=opt.help + extra)
-
-
-def _argument_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    def convert(text: str) -> Any:
-        try:
-            return parse(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return convert
-
-
-def _resolve(args: argparse.Namespace, options: Sequence[_Option], environ: dict[str, str]) -> None:
-    """Fill each option not given on the command line from its env var, else from its default."""
-    for opt in options:
-        if getattr(args, opt.dest) is not None:
-            continue
-        raw = environ.get(opt.env)
-        try:
-            setattr(args, opt.dest, opt.parse(opt.default if raw is None else raw))
-        except ValueError as exc:
-            where = opt.flag if raw is None else f"{opt.env} (the env twin of {opt.flag})"
-            raise _UsageError(f"{where}: {exc}") from None
 
 
 def _paragraphs(*texts: str) -> str:
@@ -214,7 +131,7 @@ def register(subparsers: Any) -> None:
             _ENV_NOTE),
         epilog=scenarios, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_options(exporter, _EXPORTER_OPTIONS)
+    add_arguments(exporter, _EXPORTER_OPTIONS, show_default=True)
     exporter.set_defaults(func=_with_options(_EXPORTER_OPTIONS, run_exporter))
 
     simulate = subparsers.add_parser(
@@ -226,17 +143,17 @@ def register(subparsers: Any) -> None:
             _ENV_NOTE),
         epilog=scenarios, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_options(simulate, _SIMULATE_OPTIONS)
+    add_arguments(simulate, _SIMULATE_OPTIONS, show_default=True)
     simulate.set_defaults(func=_with_options(_SIMULATE_OPTIONS, run_simulate))
 
 
 def _with_options(
-    options: Sequence[_Option], handler: Callable[[argparse.Namespace], int]
+    options: Sequence[Option], handler: Callable[[argparse.Namespace], int]
 ) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
-            _resolve(args, options, dict(os.environ))
-        except _UsageError as exc:
+            vars(args).update(resolve(options, vars(args), os.environ).values)
+        except OptionError as exc:
             print(f"tradewatch {args.command}: error: {exc}", file=sys.stderr)
             return 2
         logging.basicConfig(level=args.log_level.upper(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -31,10 +32,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+DEBUG_ENV = "TRADEWATCH_DEBUG"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        print("tradewatch: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        # Every expected failure is reported by its command; this is a bug, said in one line.
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(f"tradewatch: internal error ({type(exc).__name__}: {exc}); this is a bug in tradewatch. "
+              f"Set {DEBUG_ENV}=1 to see where it happened.", file=sys.stderr)
+        return 70  # EX_SOFTWARE
     return code
 
 

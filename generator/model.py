@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from generator.units import Dimension
+from generator.units import Dimension, Duration
 
 Severity = Literal["critical", "warning", "info"]
 Priority = Literal["critical", "high", "medium", "low"]
@@ -35,7 +35,7 @@ class Selector:
 class Quantile:
     source: Selector
     q: float
-    window: str
+    window: Duration
     buckets: tuple[float, ...]
     # Further quantiles recorded and drawn on the same panel (e.g. P50 and P95 beside P99).
     show: tuple[float, ...] = ()
@@ -45,13 +45,13 @@ class Quantile:
 class Ratio:
     numerator: tuple[Selector, ...]
     denominator: tuple[Selector, ...]
-    window: str
+    window: Duration
 
 
 @dataclass(frozen=True)
 class Rate:
     source: Selector
-    window: str
+    window: Duration
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class State:
 @dataclass(frozen=True)
 class Increase:
     source: Selector
-    window: str
+    window: Duration
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class Tier:
     op: Op
     threshold: float | None  # None for absence alerts
     display: str  # the threshold as people read it: "200ms", "80%", "open"
-    for_: str
+    for_: Duration
     overrides: tuple[Override, ...] = ()
 
     def crossed(self, value: float, threshold: float | None = None) -> bool:
@@ -183,18 +183,18 @@ class Receiver:
 class PriorityRoute:
     priority: Priority
     receivers: tuple[str, ...]
-    repeat_interval: str
+    repeat_interval: Duration
 
 
 @dataclass(frozen=True)
 class Notifications:
     group_by: tuple[str, ...]
-    group_wait: str
-    group_interval: str
-    repeat_interval: str  # the suppression of repeats asked for: the same alert at most every 5m
+    group_wait: Duration
+    group_interval: Duration
+    repeat_interval: Duration  # the suppression of repeats asked for: the same alert at most every 5m
     resolved: bool
     escalate_after: int  # occurrences within escalate_window that raise the severity
-    escalate_window: str
+    escalate_window: Duration
     receivers: tuple[Receiver, ...]
     routes: tuple[PriorityRoute, ...]
 
@@ -208,7 +208,7 @@ class Spec:
     grafana_url: str
     grafana_folder: str
     runbook_base: str
-    evaluation_interval: str
+    evaluation_interval: Duration
     dashboards: tuple[Dashboard, ...]
     signals: tuple[Signal, ...]
     alerts: tuple[Alert, ...]

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from generator.conventions import HEADER
+from generator.units import Duration
 
 
 class _Dumper(yaml.SafeDumper):
@@ -29,6 +30,7 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _str)
+_Dumper.add_representer(Duration, _str)  # the text the user wrote
 
 
 def header(source: str) -> str:
@@ -47,4 +49,5 @@ def to_json(data: Any) -> str:
 
     JSON has no comments, so dashboards carry the do-not-edit note in their description instead.
     """
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    # allow_nan=False: NaN and Infinity are not JSON, and Grafana would refuse the file.
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

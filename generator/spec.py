@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from collections.abc import Iterable, Mapping
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, cast, get_args
 
 import jsonschema
 
-from generator import contract, conventions
+from exporters.catalogue import MetricUnit
+from generator import contract, conventions, exprcheck
 from generator.contract import Family
 from generator.errors import SpecError, SpecErrors, YamlPath
 from generator.model import (
@@ -52,54 +54,101 @@ from generator.model import (
     State,
     Tier,
 )
+from generator.ranges import ValueRange, value_range
 from generator.units import (
+    UNIT_DIMENSION,
     Dimension,
+    Duration,
     UnitError,
+    format_duration,
     format_quantity,
-    parse_duration,
     parse_multiplier,
     parse_quantity,
 )
-from generator.yamlsource import Located, parse
+from generator.yamlsource import Located, decode, parse
 
 SCHEMA_PATH = Path(__file__).with_name("spec.schema.json")
 KINDS = ("quantile", "ratio", "rate", "gauge", "state", "increase", "age", "absent", "expr")
 DEFAULT_WINDOW = "5m"
 DEFAULT_FOR = "5m"
-UNIT_DIM = {
-    "seconds": Dimension.TIME, "bytes": Dimension.BYTES, "ratio": Dimension.RATIO,
-    "percent": Dimension.PERCENT, "usd": Dimension.USD, "count": Dimension.COUNT,
-    "state": Dimension.STATE, "timestamp": Dimension.COUNT, "gwei": Dimension.GAS,
-}
+DEFAULT_EVALUATION_INTERVAL = "30s"
+RATE_SAMPLES = 4  # scrapes a rate window must span at least
+# The longest window the generated promtool tests evaluate within promtool's 10,000-sample limit
+# at their one-minute step, with room for a histogram's buckets.
+MAX_WINDOW = Duration("1d")
+# Target labels: the generated rules and tests fix job to the spec's job, one series per instance.
+SCRAPE_LABELS = ("job", "instance")
 
 
 @cache
 def schema() -> dict[str, Any]:
+    """The JSON Schema, with the unit list taken from the metric catalogue (the file repeats it for editors)."""
     data: dict[str, Any] = json.loads(SCHEMA_PATH.read_text())
+    external_unit(data)["enum"] = list(get_args(MetricUnit))
     return data
+
+
+def external_unit(data: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a contract metric's ``unit`` (``systems.<job>.metrics.<name>`` and ``external_metrics``)."""
+    unit: dict[str, Any] = data["$defs"]["metric"]["properties"]["unit"]
+    return unit
 
 
 def load(path: Path, display_name: str | None = None) -> Spec:
     """Read, validate and model the spec at ``path``; raise SpecErrors listing every problem."""
     name = display_name or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise SpecErrors([SpecError(name, 0, 0, "(file)", f"cannot read the spec: {exc.strerror}")]) from None
-    return load_text(text, name, source=path.name)
+    return load_text(decode(raw, name), name, source=path.name)
 
 
 def load_text(text: str, file: str, source: str | None = None) -> Spec:
     """``file`` names the spec in errors; ``source`` in generated headers (default: ``file``)."""
     located = parse(text, file)
-    errors = schema_errors(located)
+    errors = nonfinite_errors(located.data, (), located) + schema_errors(located)
     if errors:
         raise SpecErrors(errors)
     builder = _Builder(located)
     spec = builder.build(source or file)
     if builder.errors:
         raise SpecErrors(builder.errors)
+    errors = name_collisions(spec, located)
+    if errors:
+        raise SpecErrors(errors)
     return spec
+
+
+def name_collisions(spec: Spec, located: Located) -> list[SpecError]:
+    """Names tradewatch derives from the spec's names must stay apart: dashboard uids (slugged, so
+    ``sys_tem`` and ``sys__tem`` meet), generated alert names and rule files."""
+    errors: list[SpecError] = []
+    uids: dict[str, str] = {}
+    for dashboard in spec.dashboards:
+        uid = conventions.dashboard_uid(spec, dashboard.name)
+        if uid in uids:
+            errors.append(located.error(("dashboards", dashboard.name), f"its Grafana uid {uid!r} is also the uid "
+                                        f"of dashboard {uids[uid]!r}; rename one of them"))
+        uids.setdefault(uid, dashboard.name)
+        if dashboard.name == conventions.ESCALATION_AREA:
+            errors.append(located.error(("dashboards", dashboard.name), f"{dashboard.name!r} is the name of the "
+                                        "generated escalation rules' file; choose another name"))
+    generated = {conventions.recurring_alert_name(a.name): a.name for a in spec.alerts}
+    for alert in spec.alerts:
+        if alert.name in generated:
+            errors.append(located.error(("alerts", alert.name), f"{alert.name!r} is the name tradewatch gives the "
+                                        f"escalation alert of {generated[alert.name]!r}; choose another name"))
+    rule_uids: dict[str, str] = {}
+    for alert in spec.alerts:
+        for tier in alert.tiers:
+            for override in ("", *(f"{o.label}-{o.value}" for o in tier.overrides)):
+                uid = conventions.grafana_rule_uid(spec, alert.name, tier.severity, override)
+                other = rule_uids.setdefault(uid, alert.name)
+                if other != alert.name:
+                    errors.append(located.error(("alerts", alert.name), f"its Grafana rule uid {uid!r} is also "
+                                                f"the uid of alert {other!r} (uids ignore case); rename one of them"))
+    return errors
 
 
 # --- schema -------------------------------------------------------------------------------------
@@ -107,6 +156,17 @@ def load_text(text: str, file: str, source: str | None = None) -> Spec:
 def _suggest(word: str, options: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def nonfinite_errors(data: Any, path: YamlPath, located: Located) -> list[SpecError]:
+    """YAML's .nan and .inf (and 1.0e400, which reads as .inf): no threshold, bucket or quantile may be one."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return [located.error(path, f"{data!r} is not a finite number")]
+    if isinstance(data, dict):
+        return [e for k, v in data.items() for e in nonfinite_errors(v, (*path, k), located)]
+    if isinstance(data, list):
+        return [e for i, v in enumerate(data) for e in nonfinite_errors(v, (*path, i), located)]
+    return []
 
 
 def schema_errors(located: Located) -> list[SpecError]:
@@ -135,6 +195,11 @@ def _explain(located: Located, err: jsonschema.ValidationError) -> list[SpecErro
         options = [str(o) for o in sub.get("enum", [])]
         return [located.error(path, f"{err.instance!r} is not one of {', '.join(options)}"
                                     f"{_suggest(str(err.instance), options)}")]
+    if kind == "pattern" and err.relative_schema_path and "duration" in str(sub.get("title", "")):
+        try:
+            Duration(err.instance)
+        except UnitError as exc:
+            return [located.error(path, str(exc))]
     if kind == "pattern":
         what = sub.get("title", "value")
         if err.relative_schema_path and "propertyNames" in err.relative_schema_path:
@@ -157,6 +222,9 @@ class _Builder:
         self.raw: dict[str, Any] = located.data
         self.errors: list[SpecError] = []
         self.contract = contract.build(self.raw, self.err)
+        # The generated prometheus.yml scrapes at the evaluation interval.
+        self.scrape_interval = self.duration(self.raw.get("evaluation_interval"), ("evaluation_interval",),
+                                             DEFAULT_EVALUATION_INTERVAL, positive=True)
 
     def err(self, path: YamlPath, message: str) -> None:
         self.errors.append(self.loc.error(path, message))
@@ -192,6 +260,11 @@ class _Builder:
         fam = self.family(name, (*path, "metric"), raw.get("job"))
         match: list[tuple[str, str | tuple[str, ...]]] = []
         for label, value in sorted(raw.get("match", {}).items()):
+            if label in SCRAPE_LABELS:
+                self.err((*path, "match", label), f"{label!r} is set by Prometheus's scrape, not by the metric: "
+                         f"every signal already selects the spec's job ({self.raw.get('job')}); "
+                         "a series of another job belongs in that job's own spec")
+                continue
             if fam is not None and label not in fam.labels:
                 self.err((*path, "match", label), f"{name} has no label {label!r} "
                          f"(labels: {', '.join(fam.labels) or 'none'}){_suggest(label, fam.labels)}")
@@ -246,10 +319,36 @@ class _Builder:
             line=self.loc.where(path)[0],
         )
 
-    def window(self, body: Mapping[str, Any], path: YamlPath) -> str:
-        window = str(body.get("window", DEFAULT_WINDOW))
-        if parse_duration(window) <= 0:
+    def duration(self, raw: Any, path: YamlPath, default: str, *, positive: bool = False) -> Duration:
+        """``raw`` as a Duration; an error (and the default, so building goes on) if Prometheus would refuse it.
+
+        ``positive``: zero is refused too (an interval of 0 means nothing to Prometheus or Alertmanager).
+        """
+        try:
+            value = Duration(default if raw is None else raw)
+        except UnitError as exc:
+            self.err(path, str(exc))
+            return Duration(default)
+        if positive and value.seconds <= 0:
+            self.err(path, f"{value} must be longer than 0s")
+            return Duration(default)
+        return value
+
+    def window(self, body: Mapping[str, Any], path: YamlPath) -> Duration:
+        window = self.duration(body.get("window"), (*path, "window"), DEFAULT_WINDOW)
+        scrape = self.scrape_interval
+        if window.seconds <= 0:
             self.err((*path, "window"), "a window must be longer than 0s")
+        elif window.seconds > MAX_WINDOW.seconds:
+            self.err((*path, "window"), f"{window} is longer than the generated promtool tests can cover "
+                     f"({MAX_WINDOW}: they evaluate every minute and promtool loads at most 10,000 samples a query); "
+                     f"use a window of at most {MAX_WINDOW}, or an expr signal over a recorded series")
+        elif window.seconds < RATE_SAMPLES * scrape.seconds:
+            # rate() needs two samples in the window; four scrapes keep one missed scrape from
+            # emptying it (Prometheus's own advice for rate windows).
+            self.err((*path, "window"), f"{window} is shorter than {RATE_SAMPLES}x the scrape interval ({scrape}, "
+                     f"the spec's evaluation_interval, which the generated prometheus.yml scrapes at); "
+                     f"make it at least {format_duration(RATE_SAMPLES * scrape.seconds)}")
         return window
 
     def query(
@@ -264,7 +363,7 @@ class _Builder:
                 self.err((*path, "metric"), f"name the histogram {fam.metric.name!r}, not its {fam.series!r} series")
             return (Quantile(sel, float(body["q"]), self.window(body, path), fam.metric.buckets,
                              tuple(float(q) for q in body.get("show", ()))),
-                    UNIT_DIM.get(fam.metric.unit, Dimension.COUNT), fam.metric.labels)
+                    UNIT_DIMENSION[fam.metric.unit], fam.metric.labels)
         if kind == "ratio":
             parts: dict[str, tuple[Selector, ...]] = {}
             label_sets: list[set[str]] = []
@@ -290,7 +389,7 @@ class _Builder:
             if fam is None:
                 return None, None, None
             divide = None
-            dim = UNIT_DIM.get(fam.metric.unit, Dimension.COUNT)
+            dim = UNIT_DIMENSION[fam.metric.unit]
             if "divide_by" in body:
                 divide, _ = self.selector(body["divide_by"], (*path, "divide_by"), ("gauge",))
                 dim = Dimension.RATIO
@@ -318,20 +417,53 @@ class _Builder:
             # An expr may read a name two systems publish: its own matchers tell them apart.
             if len(self.contract.candidates(metric)) < 2:
                 self.family(metric, (*path, "metrics", i))
+        self.check_expr(body["expr"], metrics, (*path, "expr"))
         return Expr(body["expr"], metrics), Dimension(body["unit"]), None
 
+    def check_expr(self, expr: str, declared: tuple[str, ...], path: YamlPath) -> None:
+        """Parse free PromQL and hold every metric it selects to the metric contract."""
+        reading = exprcheck.read(expr)
+        if reading.error is not None:
+            self.err(path, reading.error)
+            return
+        for sel in reading.selectors:
+            if sel.metric is None:
+                self.err(path, "a selector without a fixed metric name (a regex on __name__) cannot be checked "
+                               "against the metrics this spec knows; name each metric")
+                continue
+            found = self.contract.candidates(sel.metric)
+            if not found:
+                where = ("no system in systems publishes" if self.contract.declared else
+                         "is not published by the tradewatch exporter and not declared in external_metrics")
+                self.err(path, f"the expression selects {sel.metric!r}, which {where}"
+                               f"{_suggest(sel.metric, self.contract.series_names())}")
+                continue
+            if sel.metric not in declared and found[0].metric.name not in declared:
+                self.err(path, f"the expression selects {sel.metric!r}; list it in metrics too")
+            # Two systems may publish the name; the expression's job matcher picks one, so a label
+            # any of them carries is a label the expression may match on.
+            carried = tuple(dict.fromkeys(label for fam in found for label in fam.labels))
+            for label in sel.labels:
+                if label not in carried and label not in exprcheck.TARGET_LABELS:
+                    self.err(path, f"the expression matches {sel.metric} on label {label!r}, which it does not carry "
+                                   f"(labels: {', '.join((*carried, *exprcheck.TARGET_LABELS))})")
+
     def quantity(self, raw: Any, dim: Dimension, path: YamlPath, objective: float | None = None) -> float | None:
-        multiplier = parse_multiplier(raw)
-        if multiplier is not None:
-            if objective is None:
-                self.err(path, f"{raw!r} multiplies the signal's objective, but the signal sets none")
-                return None
-            return objective * multiplier
         try:
-            return parse_quantity(raw, dim)
+            multiplier = parse_multiplier(raw)
+            if multiplier is None:
+                return parse_quantity(raw, dim)
         except UnitError as exc:
             self.err(path, str(exc))
             return None
+        if objective is None:
+            self.err(path, f"{raw!r} multiplies the signal's objective, but the signal sets none")
+            return None
+        product = objective * multiplier
+        if not math.isfinite(product):
+            self.err(path, f"{raw!r} times the objective is not a finite number")
+            return None
+        return product
 
     # alerts
 
@@ -339,7 +471,7 @@ class _Builder:
         ops = [k for k in ("above", "below", "equals") if k in raw]
         absent = isinstance(signal.query, Absent)
         priority = cast(Priority, raw.get("priority", DEFAULT_PRIORITY[severity]))
-        for_ = str(raw.get("for", DEFAULT_FOR))
+        for_ = self.duration(raw.get("for"), (*path, "for"), DEFAULT_FOR)
         if absent:
             if ops:
                 self.err((*path, ops[0]), "an absent signal has no threshold: the alert fires when the series is gone")
@@ -367,7 +499,7 @@ class _Builder:
         value = self.quantity(raw[key], signal.dim, (*path, key), signal.objective)
         if value is None:
             return None
-        self.check_measurable(signal, value, (*path, key))
+        self.check_measurable(signal, op, value, (*path, key))
         overrides = []
         for label, values in sorted(raw.get("per_label", {}).items()):
             if label not in signal.by:
@@ -375,19 +507,35 @@ class _Builder:
                          f"[{', '.join(signal.by)}]; per-label thresholds need one series per {label}")
                 continue
             for label_value, raw_t in sorted(values.items()):
-                t = self.quantity(raw_t, signal.dim, (*path, "per_label", label, label_value), signal.objective)
+                t_path = (*path, "per_label", label, label_value)
+                t = self.quantity(raw_t, signal.dim, t_path, signal.objective)
                 if t is not None:
+                    self.check_measurable(signal, op, t, t_path)
                     overrides.append(Override(label, str(label_value), t, format_quantity(t, signal.dim)))
         return Tier(severity, priority, op, value, format_quantity(value, signal.dim), for_, tuple(overrides))
 
-    def check_measurable(self, signal: Signal, value: float, path: YamlPath) -> None:
+    def check_measurable(self, signal: Signal, op: Op, value: float, path: YamlPath) -> None:
+        """Refuse a threshold no value of the signal crosses: such an alert could never fire (or always would)."""
         query = signal.query
-        if isinstance(query, Quantile) and query.buckets:
-            top = query.buckets[-1]
-            if value >= top:
-                self.err(path, f"histogram_quantile() never returns more than the highest finite bucket "
-                         f"({format_quantity(top, signal.dim)}) of {query.source.metric}, so this alert could "
-                         "never fire; add a larger bucket or lower the threshold")
+        rng = value_range(signal)
+        shown = format_quantity(value, signal.dim)
+        if isinstance(query, Quantile) and query.buckets and op == ">" and value >= rng.high:
+            self.err(path, f"histogram_quantile() never returns more than the highest finite bucket "
+                     f"({format_quantity(rng.high, signal.dim)}) of {query.source.metric}, so this alert could "
+                     "never fire; add a larger bucket or lower the threshold")
+        elif not rng.contains(value):
+            self.err(path, f"{shown} is outside the values {signal.name} can take ({self.span(rng, signal.dim)}), "
+                     "so this alert would fire always or never")
+        elif rng.never_crossed(op, value):
+            side = "above" if op == ">" else "below"
+            self.err(path, f"{signal.name} is never {side} {shown} (its values run {self.span(rng, signal.dim)}), "
+                     "so this alert could never fire")
+
+    @staticmethod
+    def span(rng: ValueRange, dim: Dimension) -> str:
+        low = "-∞" if math.isinf(rng.low) else format_quantity(rng.low, dim)
+        high = "∞" if math.isinf(rng.high) else format_quantity(rng.high, dim)
+        return f"{low} to {high}"
 
     def build_alert(self, name: str, raw: dict[str, Any], signals: dict[str, Signal], spec_labels: dict[str, str],
                     runbooks: str) -> Alert | None:
@@ -438,7 +586,7 @@ class _Builder:
             kind, settings = next(iter(body.items()))
             receivers.append(Receiver(name, kind, tuple(sorted((k, str(v)) for k, v in settings.items()))))
         names = {r.name for r in receivers}
-        repeat = raw.get("repeat_interval", "5m")
+        repeat = self.duration(raw.get("repeat_interval"), (*path, "repeat_interval"), "5m", positive=True)
         routes = []
         for priority in PRIORITIES:
             route = raw["routes"].get(priority)
@@ -450,12 +598,17 @@ class _Builder:
                 if receiver not in names:
                     self.err((*path, "routes", priority, "receivers", i),
                              f"no receiver {receiver!r}{_suggest(receiver, names)}")
-            routes.append(PriorityRoute(priority, tuple(route["receivers"]), route.get("repeat_interval", repeat)))
+            route_repeat = self.duration(route.get("repeat_interval"), (*path, "routes", priority, "repeat_interval"),
+                                         repeat, positive=True)
+            routes.append(PriorityRoute(priority, tuple(route["receivers"]), route_repeat))
         return Notifications(
             group_by=tuple(raw.get("group_by", ("alertname", "job", "severity"))),
-            group_wait=raw.get("group_wait", "10s"), group_interval=raw.get("group_interval", "1m"),
+            group_wait=self.duration(raw.get("group_wait"), (*path, "group_wait"), "10s"),
+            group_interval=self.duration(raw.get("group_interval"), (*path, "group_interval"), "1m", positive=True),
             repeat_interval=repeat, resolved=bool(raw.get("send_resolved", True)),
-            escalate_after=int(raw.get("escalate_after", 3)), escalate_window=raw.get("escalate_window", "1h"),
+            escalate_after=int(raw.get("escalate_after", 3)),
+            escalate_window=self.duration(raw.get("escalate_window"), (*path, "escalate_window"), "1h",
+                                          positive=True),
             receivers=tuple(receivers), routes=tuple(routes),
         )
 
@@ -490,7 +643,8 @@ class _Builder:
             name=raw["name"], title=raw["title"], source=source, job=raw["job"],
             grafana_url=links.get("grafana", "http://localhost:3000"),
             grafana_folder=raw.get("grafana", {}).get("folder", "Tradewatch"),
-            runbook_base=runbooks, evaluation_interval=raw.get("evaluation_interval", "30s"),
+            runbook_base=runbooks,
+            evaluation_interval=self.scrape_interval,
             dashboards=dashboards, signals=tuple(signals.values()), alerts=tuple(alerts),
             notifications=self.notifications(used), labels=tuple(sorted(raw.get("labels", {}).items())),
             evaluator=cast(Evaluator, raw.get("evaluator", "prometheus")),

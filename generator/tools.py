@@ -81,8 +81,8 @@ class Promtool:
     def check_rules(self, files: Sequence[Path]) -> ToolResult:
         return _run([self.path, "check", "rules", *map(str, files)])
 
-    def test_rules(self, files: Sequence[Path], cwd: Path | None = None) -> ToolResult:
-        return _run([self.path, "test", "rules", *map(str, files)], cwd=cwd)
+    def test_rules(self, files: Sequence[Path], cwd: Path | None = None, timeout: float = 120) -> ToolResult:
+        return _run([self.path, "test", "rules", *map(str, files)], cwd=cwd, timeout=timeout)
 
     def check_config(self, config: Path, *, syntax_only: bool = False) -> ToolResult:
         extra = ["--syntax-only"] if syntax_only else []

@@ -18,6 +18,10 @@ import math
 import re
 from enum import Enum
 
+import yaml
+
+from exporters.catalogue import MetricUnit
+
 
 class UnitError(ValueError):
     """A quantity that does not parse in the dimension it is used in; the message says why."""
@@ -46,6 +50,15 @@ class Dimension(Enum):
     def example(self) -> str:
         return _EXAMPLE[self]
 
+
+# The dimension of each unit a metric's value can have (the catalogue's MetricUnit, the one unit list).
+UNIT_DIMENSION: dict[MetricUnit, Dimension] = {
+    "seconds": Dimension.TIME, "bytes": Dimension.BYTES, "ratio": Dimension.RATIO,
+    "percent": Dimension.PERCENT, "usd": Dimension.USD, "count": Dimension.COUNT,
+    "state": Dimension.STATE, "timestamp": Dimension.COUNT, "gwei": Dimension.GAS,
+    # A time, but not in the seconds signals compare: selectors refuse it, an expr divides it by 1000.
+    "milliseconds": Dimension.TIME,
+}
 
 _GRAFANA_UNIT = {
     Dimension.TIME: "s",
@@ -92,7 +105,6 @@ _RATE_UNITS = {"/s": 1.0, "/m": 1 / 60, "/min": 1 / 60, "/h": 1 / 3600}
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
 _QUANTITY = re.compile(rf"^\$?(?P<num>{_NUMBER})\s*(?P<unit>[A-Za-zµ%/]*)$")
 _MULTIPLIER = re.compile(rf"^(?P<num>{_NUMBER})x$")
-_DURATION = re.compile(r"^(?:[0-9]+(?:ms|s|m|h|d|w|y))+$")
 
 
 def _split(text: str) -> tuple[float, str]:
@@ -103,16 +115,26 @@ def _split(text: str) -> tuple[float, str]:
 
 
 def parse_multiplier(text: object) -> float | None:
-    """``"1.5x"`` -> 1.5; anything else -> None."""
+    """``"1.5x"`` -> 1.5; anything else -> None; UnitError for a multiplier too large to be a number."""
     if isinstance(text, str):
         m = _MULTIPLIER.match(text.strip())
         if m:
-            return float(m.group("num"))
+            factor = float(m.group("num"))
+            if not math.isfinite(factor):
+                raise UnitError(f"{text!r} is not a finite multiplier")
+            return factor
     return None
 
 
 def parse_quantity(raw: object, dim: Dimension) -> float:
-    """Parse a threshold written in the spec into the unit Prometheus stores for ``dim``."""
+    """Parse a threshold written in the spec into the unit Prometheus stores for ``dim``; finite or UnitError."""
+    value = _parse_quantity(raw, dim)
+    if not math.isfinite(value):
+        raise UnitError(f"{raw!r} is not a finite number; a threshold must be one a series can cross")
+    return value
+
+
+def _parse_quantity(raw: object, dim: Dimension) -> float:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise UnitError(f"{raw!r} is not a quantity; write it like {dim.example}")
     if dim is Dimension.STATE:
@@ -206,27 +228,76 @@ def _g(v: float) -> str:
     return text
 
 
-def parse_duration(text: object) -> float:
-    """A Prometheus duration ("5m", "1h30m", "0s") in seconds."""
-    if not isinstance(text, str) or not _DURATION.match(text):
+# prometheus/common model.ParseDuration: each unit at most once, largest first, integers only.
+_PROM_DURATION = re.compile(r"^(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?"
+                            r"(?:([0-9]+)s)?(?:([0-9]+)ms)?$")
+_DURATION_MS = (31_536_000_000, 604_800_000, 86_400_000, 3_600_000, 60_000, 1_000, 1)
+# Go's time.Duration counts nanoseconds in an int64: about 292 years.
+_MAX_DURATION_NS = 2**63 - 1
+
+
+class Duration(str):
+    """A Prometheus duration, checked with Prometheus's own grammar when made; ``seconds`` is its length.
+
+    It stays the text the user wrote (rule files and tests print it as is), so it is a ``str``.
+
+    Example::
+
+        >>> Duration("1h30m").seconds
+        5400.0
+        >>> Duration("30s1m")
+        Traceback (most recent call last):
+        UnitError: '30s1m' is not a Prometheus duration: ...
+    """
+
+    __slots__ = ("seconds",)
+    seconds: float
+
+    def __new__(cls, text: object) -> Duration:
+        if isinstance(text, Duration):
+            return text
+        seconds = _duration_seconds(text)
+        made = super().__new__(cls, text)
+        made.seconds = seconds
+        return made
+
+
+# Every YAML the project writes (deploy's request bodies too) prints a Duration as the text it is.
+yaml.SafeDumper.add_representer(Duration, lambda dumper, d: dumper.represent_str(str(d)))
+
+
+def _duration_seconds(text: object) -> float:
+    if not isinstance(text, str):
         raise UnitError(f"{text!r} is not a Prometheus duration (like 30s, 5m, 1h30m)")
-    total = 0.0
-    for num, unit in re.findall(r"([0-9]+)(ms|s|m|h|d|w|y)", text):
-        total += int(num) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800,
-                             "y": 31536000}[unit]
-    return total
+    if text == "0":
+        return 0.0
+    m = _PROM_DURATION.match(text)
+    if not text or m is None:
+        raise UnitError(f"{text!r} is not a Prometheus duration: write whole numbers with units y, w, d, h, m, "
+                        "s, ms, largest first and each once (like 30s, 5m, 1h30m)")
+    if any(n and len(n) > 20 for n in m.groups()):  # past any int64, and too long for int() to parse
+        raise UnitError(f"{text!r} is longer than Prometheus can hold (about 292 years)")
+    millis = sum(int(n) * size for n, size in zip(m.groups(), _DURATION_MS, strict=True) if n)
+    if millis * 1_000_000 > _MAX_DURATION_NS:
+        raise UnitError(f"{text!r} is longer than Prometheus can hold (about 292 years)")
+    return millis / 1000
 
 
-def format_duration(seconds: float) -> str:
+def parse_duration(text: object) -> float:
+    """A Prometheus duration ("5m", "1h30m", "0s") in seconds; ``UnitError`` if Prometheus would refuse it."""
+    return Duration(text).seconds
+
+
+def format_duration(seconds: float) -> Duration:
     """Seconds as the shortest Prometheus duration ("90s" -> "1m30s")."""
     if seconds == 0:
-        return "0s"
+        return Duration("0s")
     if not math.isclose(seconds, round(seconds)):
-        return f"{round(seconds * 1000)}ms"
+        return Duration(f"{round(seconds * 1000)}ms")
     rest = round(seconds)
     parts = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if rest >= size:
             parts.append(f"{rest // size}{unit}")
             rest %= size
-    return "".join(parts)
+    return Duration("".join(parts))

@@ -33,14 +33,14 @@ from generator.model import Increase, Notifications, PriorityRoute, Quantile, Ra
 from generator.procs import ManagedProcess, free_port, http_ready
 from generator.render import to_yaml
 from generator.tools import find_binary
-from generator.units import format_duration, parse_duration
+from generator.units import Duration, format_duration, parse_duration
 
 # Shortest durations a scaled spec gets: one evaluation, and enough samples for rate() at 1s scrapes.
 MIN_INTERVAL = 1.0
 MIN_WINDOW = 5.0
 
 
-def _scale(duration: str, factor: float, floor: float) -> str:
+def _scale(duration: Duration, factor: float, floor: float) -> Duration:
     seconds = parse_duration(duration)
     if seconds == 0:
         return duration
@@ -89,14 +89,14 @@ def with_timing(spec: Spec, *, evaluation_interval: str | None = None, group_wai
     """``spec`` with some timings set outright (tests pin them rather than scale them); ``for_`` maps
     alert names to the ``for`` of all their tiers."""
     n = spec.notifications
-    notes = dataclasses.replace(n, group_wait=group_wait or n.group_wait,
-                                group_interval=group_interval or n.group_interval)
+    notes = dataclasses.replace(n, group_wait=Duration(group_wait or n.group_wait),
+                                group_interval=Duration(group_interval or n.group_interval))
     pinned = for_ or {}
     alerts = tuple(
-        dataclasses.replace(a, tiers=tuple(dataclasses.replace(t, for_=pinned[a.name]) for t in a.tiers))
+        dataclasses.replace(a, tiers=tuple(dataclasses.replace(t, for_=Duration(pinned[a.name])) for t in a.tiers))
         if a.name in pinned else a
         for a in spec.alerts)
-    return dataclasses.replace(spec, evaluation_interval=evaluation_interval or spec.evaluation_interval,
+    return dataclasses.replace(spec, evaluation_interval=Duration(evaluation_interval or spec.evaluation_interval),
                                notifications=notes, alerts=alerts)
 
 

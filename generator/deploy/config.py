@@ -24,72 +24,15 @@ from typing import Any, Literal, cast
 
 import yaml
 
+from generator import options
 from generator.deploy.errors import ConfigError
 from generator.deploy.http import BasicAuth, BearerAuth, Secret, check_url
+from generator.options import Option, boolean, choice, count, non_negative_float, positive_float
 
 Evaluator = Literal["prometheus", "mimir", "grafana", "none"]
 EVALUATORS: tuple[Evaluator, ...] = ("prometheus", "mimir", "grafana", "none")
 DEFAULT_CONFIG = "deploy.yaml"
 SECRET_ENV = ("GRAFANA_TOKEN", "GRAFANA_PASSWORD", "MIMIR_TOKEN", "MIMIR_PASSWORD")
-
-
-def _bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"{text!r} is not a boolean (true/false)")
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
-
-
-def _positive_float(text: str) -> float:
-    value = _number(text)
-    if value <= 0:
-        raise ValueError(f"{text!r} must be above 0")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = _number(text)
-    if value < 0:
-        raise ValueError(f"{text!r} must be 0 or more")
-    return value
-
-
-def _count(text: str) -> int:
-    if not text.strip().lstrip("-").isdigit():
-        raise ValueError(f"{text!r} is not a whole number")
-    value = int(text)
-    if value < 0:
-        raise ValueError(f"{text!r} must be 0 or more")
-    return value
-
-
-def _evaluator(text: str) -> str:
-    if text not in EVALUATORS:
-        raise ValueError(f"{text!r} is not one of {', '.join(EVALUATORS)}")
-    return text
-
-
-@dataclass(frozen=True)
-class Option:
-    """One setting: its flag, env var and config-file key, and how to parse it."""
-
-    name: str
-    flag: str
-    env: str | None
-    key: tuple[str, ...]
-    help: str
-    parse: Callable[[str], Any] = str
-    default: Any = None
-    boolean: bool = False
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -98,12 +41,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("disable_provenance", "--disable-provenance", "TRADEWATCH_DISABLE_PROVENANCE",
            ("grafana", "disable_provenance"),
            "send X-Disable-Provenance so Grafana-managed rules stay editable in the UI",
-           _bool, False, boolean=True),
+           boolean, False, boolean=True),
     Option("ca_bundle", "--ca-bundle", "TRADEWATCH_CA_BUNDLE", ("ca_bundle",),
            "CA certificates (PEM) to verify HTTPS servers with; TLS is always verified"),
     Option("evaluator", "--evaluator", "TRADEWATCH_EVALUATOR", ("evaluator",),
            "where alert rules are evaluated: prometheus, mimir, grafana or none (default: the spec's evaluator)",
-           _evaluator, None),
+           choice(*EVALUATORS), None),
     Option("prometheus_url", "--prometheus-url", "PROMETHEUS_URL", ("prometheus", "url"),
            "Prometheus to reload (needs --web.enable-lifecycle) and check"),
     Option("prometheus_rule_dir", "--prometheus-rule-dir", "PROMETHEUS_RULE_DIR", ("prometheus", "rule_dir"),
@@ -123,11 +66,11 @@ OPTIONS: tuple[Option, ...] = (
            "TRADEWATCH_DATASOURCE_ALERTMANAGER_URL", ("datasources", "alertmanager_url"),
            "URL Grafana reaches Alertmanager at; without it the Alertmanager data source is not managed"),
     Option("timeout", "--timeout", "TRADEWATCH_TIMEOUT", ("timeout",), "seconds per HTTP request",
-           _positive_float, 10.0),
+           positive_float, 10.0),
     Option("retries", "--retries", "TRADEWATCH_RETRIES", ("retries",),
-           "retries of a request that timed out or got a 5xx", _count, 3),
+           "retries of a request that timed out or got a 5xx", count, 3),
     Option("retry_backoff", "--retry-backoff", "TRADEWATCH_RETRY_BACKOFF", ("retry_backoff",),
-           "seconds before the first retry; doubles for each next one", _non_negative_float, 0.5),
+           "seconds before the first retry; doubles for each next one", non_negative_float, 0.5),
     Option("message", "--message", None, ("message",),
            "dashboard version message (default names the git revision)"),
 )
@@ -185,17 +128,7 @@ class DeployConfig:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The deploy flags; each defaults to None so unset flags fall through to env and file."""
-    for opt in OPTIONS:
-        env = f" [env {opt.env}]" if opt.env else ""
-        if opt.boolean:
-            parser.add_argument(opt.flag, dest=opt.name, action=argparse.BooleanOptionalAction,
-                                default=None, help=opt.help + env)
-        elif opt.name == "evaluator":
-            parser.add_argument(opt.flag, dest=opt.name, choices=EVALUATORS, default=None,
-                                help=opt.help + env)
-        else:
-            metavar = opt.name.split("_")[-1].upper()
-            parser.add_argument(opt.flag, dest=opt.name, default=None, metavar=metavar, help=opt.help + env)
+    options.add_arguments(parser, OPTIONS)
     parser.add_argument("--config", type=Path, default=None,
                         help=f"settings file (default: {DEFAULT_CONFIG} next to the spec, if present)")
 
@@ -250,25 +183,11 @@ def resolve(
     if path is None and default_config is not None and default_config.is_file():
         path = default_config
     from_file = _file_values(path) if path is not None else {}
-    values: dict[str, Any] = {}
-    sources: list[tuple[str, str]] = []
-    for opt in OPTIONS:
-        raw: Any = None
-        where = "default"
-        if flags.get(opt.name) is not None:
-            raw, where = flags[opt.name], f"flag {opt.flag}"
-        elif opt.env and environ.get(opt.env, "") != "":
-            raw, where = environ[opt.env], f"env {opt.env}"
-        elif opt.name in from_file and from_file[opt.name] is not None:
-            raw, where = from_file[opt.name], f"{path}: {'.'.join(opt.key)}"
-        if raw is None:
-            values[opt.name] = opt.default
-            continue
-        try:
-            values[opt.name] = _parse(opt, raw)
-        except ValueError as exc:
-            raise ConfigError(f"{where}: {exc}") from None
-        sources.append((opt.name, where))
+    try:
+        resolved = options.resolve(OPTIONS, flags, environ, from_file, str(path))
+    except options.OptionError as exc:
+        raise ConfigError(str(exc)) from None
+    values, sources = resolved.values, list(resolved.sources)
     for name in ("grafana_url", "prometheus_url", "mimir_url", "datasource_prometheus_url",
                  "datasource_alertmanager_url"):
         if values.get(name):
@@ -281,16 +200,6 @@ def resolve(
         return Secret(value) if value else None
 
     return _build(values, environ, sources, secret)
-
-
-def _parse(opt: Option, raw: Any) -> Any:
-    if opt.boolean and isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str):
-        return opt.parse(raw)
-    if isinstance(raw, int | float) and not isinstance(raw, bool) and opt.parse is not str:
-        return opt.parse(str(raw))
-    raise ValueError(f"{raw!r} is not a valid {opt.name.replace('_', ' ')}")
 
 
 def _build(

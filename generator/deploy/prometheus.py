@@ -10,10 +10,8 @@ holds rules the running Prometheus refused (and a restart would trip on).
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import subprocess
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from generator.deploy.errors import ConfigError, DeployError, RejectedError
 from generator.deploy.http import HttpClient, server_message
 from generator.deploy.plan import Change, Section, Step, plural, unified
 from generator.tools import Promtool, ToolNotFound
+from generator.writer import write_atomic
 
 TARGET = "Prometheus"
 _RELOAD_OK = re.compile(r"^prometheus_config_last_reload_successful(?:\{[^}]*\})? (\S+)$", re.MULTILINE)
@@ -39,21 +38,6 @@ def rule_names(texts: Sequence[str]) -> set[tuple[str, str]]:
             for rule in group.get("rules") or []:
                 out.add((str(group["name"]), str(rule.get("record") or rule.get("alert"))))
     return out
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a hidden temporary file in the same directory, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass

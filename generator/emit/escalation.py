@@ -16,12 +16,14 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from generator import conventions, promql
 from generator.emit.rules import alert_annotations
+from generator.gotemplate import literal_alert
 from generator.model import DEFAULT_PRIORITY, PRIORITIES, SEVERITIES, Alert, Priority, Severity, Spec, Tier
 from generator.render import to_yaml
 from generator.units import format_duration, parse_duration
@@ -91,7 +93,9 @@ def alerting_rule(spec: Spec, esc: Escalation) -> dict[str, Any]:
         # Fires only while the escalate_after-th (or a later) episode fires, and resolves with it.
         "expr": f"changes({_source(esc)}[{window}]) + 1 >= {notes.escalate_after} and {_source(esc)}",
         "labels": {"severity": esc.severity, "priority": esc.priority, ESCALATED_FROM: esc.tier.severity},
-        "annotations": _annotations(spec, esc, "{{ $value }}", "{{ $labels.job }}"),
+        # The user's texts printed as written: Prometheus runs annotations as templates.
+        "annotations": _annotations(spec, dataclasses.replace(esc, alert=literal_alert(esc.alert)), "{{ $value }}",
+                                    "{{ $labels.job }}"),
     }
 
 

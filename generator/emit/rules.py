@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator import conventions, promql
+from generator.gotemplate import literal_alert
 from generator.layout import signal_url
 from generator.model import Absent, Alert, Quantile, Signal, Spec, Tier
 from generator.render import to_yaml
@@ -43,13 +44,14 @@ def alert_annotations(spec: Spec, alert: Alert, description: str) -> dict[str, s
 
 
 def alerting_rule(spec: Spec, alert: Alert, tier: Tier) -> dict[str, Any]:
-    description = promql.describe(alert, tier, promql.value_template(alert.signal),
+    # Prometheus runs annotations and labels as templates; the user's texts are printed as written.
+    description = promql.describe(literal_alert(alert, title=True), tier, promql.value_template(alert.signal),
                                   promql.labels_template(alert.signal), promql.threshold_template(tier))
     rule: dict[str, Any] = {"alert": alert.name, "expr": promql.alert_expr(alert.signal, tier, spec.job)}
     if parse_duration(tier.for_) > 0:
         rule["for"] = tier.for_
-    rule["labels"] = alert_labels(spec, alert, tier)
-    rule["annotations"] = alert_annotations(spec, alert, description)
+    rule["labels"] = alert_labels(spec, literal_alert(alert), tier)
+    rule["annotations"] = alert_annotations(spec, literal_alert(alert), description)
     return rule
 
 

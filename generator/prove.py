@@ -1,0 +1,140 @@
+"""Before ``generate`` writes, promtool judges the complete output in a temporary directory.
+
+``promtool check rules`` reads every rule file of every spec in one run; ``promtool test rules``
+runs the generated unit tests whose test file or rule files differ from what is on disk (the
+others passed when they were written, byte for byte), again in one run. Anything promtool refuses
+comes back as text naming the files where they will be written, not the temporary copies, and a
+test that hits promtool's sample limit names the spec line of the window that caused it.
+
+Example::
+
+    problems = prove([(Path("."), files)], Promtool.find(), specs=[spec])
+    if problems:  # nothing may be written
+        print("\\n".join(problems))
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from generator import conventions
+from generator.model import Spec
+from generator.tools import Promtool
+
+# Far above what a spec of a few hundred alerts needs; a bound, so generate always ends.
+TEST_TIMEOUT = 600.0
+_TOO_MANY = re.compile(r"rule: (?P<record>\S+), time: \S+, err: query processing would load too many samples")
+
+
+@dataclass(frozen=True)
+class Output:
+    """One spec's generated files and where they go."""
+
+    root: Path
+    files: dict[str, str]
+    spec: Spec
+    spec_path: str  # as the user named it, for error lines
+
+
+def _rule_files(files: dict[str, str]) -> list[str]:
+    return sorted(p for p in files if p.startswith(f"{conventions.RULES_DIR}/") and p.endswith(".rules.yml")
+                  and "/" not in p.removeprefix(f"{conventions.RULES_DIR}/"))
+
+
+def _test_files(files: dict[str, str]) -> list[str]:
+    return sorted(p for p in files if p.startswith(f"{conventions.RULE_TESTS_DIR}/") and p.endswith(".yml"))
+
+
+def _unchanged(root: Path, rel: str, text: str) -> bool:
+    path = root / rel
+    try:
+        return path.read_bytes() == text.encode()
+    except OSError:
+        return False
+
+
+def _needs_test(out: Output, test: str) -> bool:
+    """A test runs again unless it and every rule file it loads are on disk exactly as generated."""
+    if not _unchanged(out.root, test, out.files[test]):
+        return True
+    loaded = yaml.safe_load(out.files[test]) or {}
+    base = Path(test).parent
+    for rule_file in loaded.get("rule_files", []):
+        rel = _norm((base / rule_file).as_posix())
+        if rel not in out.files or not _unchanged(out.root, rel, out.files[rel]):
+            return True
+    return False
+
+
+def _norm(rel: str) -> str:
+    parts: list[str] = []
+    for part in rel.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/".join(parts)
+
+
+def prove(outputs: Sequence[Output], promtool: Promtool, *, every_test: bool = False) -> list[str]:
+    """promtool's objections to the outputs, with real paths; empty if it accepts them all."""
+    with tempfile.TemporaryDirectory(prefix="tradewatch-prove-") as tmp:
+        staged: list[tuple[Path, Output]] = []
+        for i, out in enumerate(outputs):
+            place = Path(tmp) / str(i)
+            for rel, text in out.files.items():
+                target = place / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text)
+            staged.append((place, out))
+
+        def real(text: str) -> str:
+            for place, out in staged:
+                text = text.replace(f"{place}/", f"{out.root}/" if str(out.root) != "." else "")
+            return text
+
+        problems: list[str] = []
+        rules = [place / rel for place, out in staged for rel in _rule_files(out.files)]
+        if rules:
+            checked = promtool.check_rules(rules)
+            if not checked.ok:
+                problems.append(real("promtool check rules refused the generated rules:\n" + checked.message))
+                return problems  # the tests would only repeat the rule files' errors
+        tests = [place / rel for place, out in staged for rel in _test_files(out.files)
+                 if every_test or _needs_test(out, rel)]
+        if tests:
+            try:
+                tested = promtool.test_rules(tests, timeout=TEST_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                problems.append(f"promtool test rules ran longer than {TEST_TIMEOUT:.0f}s on the generated tests "
+                                "and was stopped; shorten the longest windows or split the spec")
+                return problems
+            if not tested.ok:
+                problems.extend(_explain_limits(tested.message, outputs))
+                said = "\n".join(part for part in (tested.stdout.strip(), tested.stderr.strip()) if part)
+                problems.append(real("promtool test rules failed on the generated tests:\n" + said))
+        return problems
+
+
+def _explain_limits(message: str, outputs: Sequence[Output]) -> list[str]:
+    """Name the spec line of a window too long for promtool's unit tests to evaluate."""
+    out: list[str] = []
+    for match in _TOO_MANY.finditer(message):
+        record = match.group("record")
+        for o in outputs:
+            for signal in o.spec.signals:
+                if conventions.record_name(signal) == record:
+                    window = getattr(signal.query, "window", "")
+                    field = f"signals.{signal.name}.{type(signal.query).__name__.lower()}.window"
+                    out.append(f"{o.spec_path}:{signal.line}: {field}: the {window} window is too "
+                               "long for promtool's unit tests to evaluate (they load at most 10,000 samples per "
+                               "query); shorten it")
+    return out
