@@ -10,7 +10,6 @@ deploy that compares text instead of meaning would see changes that are not ther
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 import jsonschema
 import yaml
 
-from tests.deploy.contract import CONTRACTS
+from tests.contracts import load
 from tests.deploy.loopback import LoopbackServer
 
 PREFIX = "/prometheus/config/v1/rules"
@@ -43,7 +42,7 @@ def go_duration(text: str) -> str:
 
 
 def _group_validator() -> jsonschema.Draft7Validator:
-    schema = json.loads((CONTRACTS / "schemastore-prometheus.rules.json").read_text())
+    schema = load("prometheus-rules.schema.json")
     group = schema["properties"]["groups"]["items"]
     # Mimir accepts source_tenants on top of Prometheus' group fields (the notes say so).
     props = {**group["properties"], "source_tenants": {"type": "array", "items": {"type": "string"}}}
