@@ -18,7 +18,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -113,7 +112,7 @@ class PrometheusRules:
         return section
 
     def _loaded(self) -> set[tuple[str, str]]:
-        data: dict[str, Any] = self.http.request("GET", "/api/v1/rules").json()
+        data = self.http.object("GET", "/api/v1/rules")
         return {(str(g.get("name")), str(r.get("name")))
                 for g in data.get("data", {}).get("groups", []) for r in g.get("rules", [])}
 
