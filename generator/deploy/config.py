@@ -72,6 +72,12 @@ def _count(text: str) -> int:
     return value
 
 
+def _ruler_api(text: str) -> str:
+    if text not in ("mimir", "cortex"):
+        raise ValueError(f"{text!r} is not one of mimir, cortex")
+    return text
+
+
 def _evaluator(text: str) -> str:
     if text not in EVALUATORS:
         raise ValueError(f"{text!r} is not one of {', '.join(EVALUATORS)}")
@@ -113,6 +119,8 @@ OPTIONS: tuple[Option, ...] = (
            "tenant sent as X-Scope-OrgID (omit when multi-tenancy is off)"),
     Option("mimir_namespace", "--mimir-namespace", "MIMIR_NAMESPACE", ("mimir", "namespace"),
            "ruler namespace deploy owns (default tradewatch-<spec name>)"),
+    Option("ruler_api", "--ruler-api", "TRADEWATCH_RULER_API", ("mimir", "api"),
+           "the ruler's API: mimir (<prefix>/config/v1/rules) or cortex (/api/v1/rules)", _ruler_api, "mimir"),
     Option("mimir_prefix", "--mimir-prefix", "MIMIR_PROMETHEUS_PREFIX", ("mimir", "prometheus_prefix"),
            "Mimir's -http.prometheus-http-prefix", str, "/prometheus"),
     Option("datasource_prometheus_url", "--datasource-prometheus-url", "TRADEWATCH_DATASOURCE_PROMETHEUS_URL",
@@ -150,6 +158,7 @@ class DeployConfig:
     mimir_tenant: str | None = None
     mimir_namespace: str | None = None
     mimir_prefix: str = "/prometheus"
+    ruler_api: str = "mimir"
     mimir_token: Secret | None = None
     mimir_user: str | None = None
     mimir_password: Secret | None = None
@@ -192,6 +201,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                 default=None, help=opt.help + env)
         elif opt.name == "evaluator":
             parser.add_argument(opt.flag, dest=opt.name, choices=EVALUATORS, default=None,
+                                help=opt.help + env)
+        elif opt.name == "ruler_api":
+            parser.add_argument(opt.flag, dest=opt.name, choices=("mimir", "cortex"), default=None,
                                 help=opt.help + env)
         else:
             metavar = opt.name.split("_")[-1].upper()
@@ -310,6 +322,7 @@ def _build(
         mimir_tenant=values["mimir_tenant"],
         mimir_namespace=values["mimir_namespace"],
         mimir_prefix="/" + str(values["mimir_prefix"]).strip("/"),
+        ruler_api=str(values["ruler_api"]),
         datasource_prometheus_url=values["datasource_prometheus_url"],
         datasource_alertmanager_url=values["datasource_alertmanager_url"],
         timeout=float(values["timeout"]),
