@@ -6,6 +6,7 @@ answer, which is as Grafana's, Prometheus', Mimir's and Cortex's own source says
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from generator import conventions
 from generator.generate import render
 from generator.model import Spec
+from generator.spec import load
 from tests.deploy.conftest import TOKEN, Prometheus, process_url, run, start_prometheus
 from tests.deploy.fake_grafana import FakeGrafana
 from tests.deploy.fake_mimir import FakeMimir
@@ -250,3 +252,39 @@ def test_a_new_mimir_tenant_reaches_the_grafana_data_source(
     assert f"~ update       datasource {conventions.PROMETHEUS_DS_UID}" in moved.out
     stored = grafana.store.datasources[conventions.PROMETHEUS_DS_UID]
     assert stored["secureJsonData"]["httpHeaderValue1"] == "desk-b"
+
+
+# --- 6: the README's quick start, exactly as written ----------------------------------------------------
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def quick_start() -> list[str]:
+    """The ``$`` lines of the first console block of the README's ``make deploy`` section."""
+    section = README.read_text().split("## `make deploy`", 1)[1]
+    block = section.split("```console\n", 1)[1].split("```", 1)[0]
+    return [ln[2:] for ln in block.splitlines() if ln.startswith("$ ")]
+
+
+def test_the_readmes_deploy_quick_start_works_as_written(
+    grafana: FakeGrafana, prometheus: Prometheus, capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = README.parent
+    lines = quick_start()
+    assert [ln.split()[:2] for ln in lines if ln.startswith("make")] == [["make", "diff"], ["make", "deploy"]]
+    # Only the example addresses and the token change; every command and setting is the README's.
+    script = "\n".join(lines).replace("glsa_...", TOKEN).replace("https://grafana.example.com", grafana.url) \
+        .replace("http://prometheus:9090", prometheus.url).replace("/etc/prometheus/rules", str(prometheus.rule_dir))
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "GRAFANA_TOKEN")}
+
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=600, check=False)
+
+    no_traceback(done.stdout + done.stderr)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Dry run: nothing was changed." in done.stdout
+    assert "Deployed:" in done.stdout
+    spec = load(root / "tradewatch.yaml")
+    assert {d["folderUid"] for d in grafana.store.dashboards.values()} == {conventions.folder_uid(spec)}
+    assert len(grafana.store.dashboards) == len(spec.dashboards)
+    assert prometheus.loaded_rules(), "Prometheus loaded none of the deployed rules"
