@@ -22,7 +22,14 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
 from urllib3.util.retry import Retry
 
-from generator.deploy.errors import ApiError, AuthError, ConfigError, ConflictError, UnreachableError
+from generator.deploy.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    ConflictError,
+    OwnershipError,
+    UnreachableError,
+)
 
 # Worth another try: the server or a proxy in front of it is busy or restarting.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -221,6 +228,10 @@ class HttpClient:
                 f"{self.service} at {self.base_url} rejected the credentials (401 {message}) "
                 f"on {method} {path}"
             )
+        if status == 403 and "read-only" in message.lower():
+            # Grafana's answer for an object provisioned from files: not a credentials problem.
+            return OwnershipError(f"{self.service} at {self.base_url} refused {method} {path} (403 {message}): "
+                                  "it is provisioned from files; change it in its provisioning file")
         if status == 403:
             return AuthError(
                 f"{self.service} at {self.base_url} refused {method} {path} (403 {message}): "

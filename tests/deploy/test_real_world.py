@@ -81,6 +81,22 @@ def test_a_read_only_data_source_is_left_alone_and_the_rest_lands(
     assert "Nothing to change" in second.out
 
 
+def test_a_read_only_refusal_at_apply_time_is_not_called_a_credentials_problem(
+    grafana: FakeGrafana, workdir: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    grafana.seed_datasource({"uid": conventions.PROMETHEUS_DS_UID, "name": conventions.PROMETHEUS_DS_NAME,
+                             "type": "prometheus", "access": "proxy", "url": "http://old:9090"})
+    # Made read-only (a provisioning file appeared) between the plan's read and the write.
+    grafana.fail("PUT", "^/api/datasources/uid/", 403, message="Cannot update read-only data source")
+
+    result = run(deploy_args(workdir, grafana, None), capsys)
+
+    assert result.code == 1
+    assert "(403 Cannot update read-only data source): it is provisioned from files" in result.out
+    assert "credentials" not in result.out
+    assert set(grafana.store.dashboards) == {LATENCY, TRADING}
+
+
 # --- 4: every target is checked before any is changed ------------------------------------------------
 
 
