@@ -133,9 +133,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("timeout", "--timeout", "TRADEWATCH_TIMEOUT", ("timeout",), "seconds per HTTP request",
            _positive_float, 10.0),
     Option("retries", "--retries", "TRADEWATCH_RETRIES", ("retries",),
-           "retries of a request that timed out or got a 5xx", _count, 3),
+           "retries of a GET, PUT or DELETE that timed out or got a 429 or 5xx (a POST is never re-sent: "
+           "it may have landed)", _count, 3),
     Option("retry_backoff", "--retry-backoff", "TRADEWATCH_RETRY_BACKOFF", ("retry_backoff",),
-           "seconds before the first retry; doubles for each next one", _non_negative_float, 0.5),
+           "seconds before the first retry; doubles for each next one; a Retry-After header wins",
+           _non_negative_float, 0.5),
     Option("message", "--message", None, ("message",),
            "dashboard version message (default names the git revision)"),
 )
