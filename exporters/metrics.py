@@ -228,6 +228,11 @@ class Recorder(Collector):
 
     # --- exposition ---
 
+    def describe(self) -> Iterator[Metric]:
+        """The families ``collect`` yields, without samples: a registry refuses a name already taken."""
+        for family in self.collect():
+            yield Metric(family.name, family.documentation, family.type, family.unit)
+
     def collect(self) -> Iterator[Metric]:
         with self._lock:
             trades = dict(self._trades)

@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 COMMAND_MODULES: tuple[str, ...] = (
     "generator.commands",
@@ -20,12 +21,21 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+def version() -> str:
+    """The installed distribution's version (pyproject.toml's), as ``pip show tradewatch`` gives it."""
+    try:
+        return metadata.version("tradewatch")
+    except metadata.PackageNotFoundError:
+        return "(not installed: run make setup)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tradewatch",
         description="Observability as code for trading platforms: one threshold spec to Prometheus "
         "rules, Grafana dashboards, promtool tests and Alertmanager routing.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

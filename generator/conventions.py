@@ -156,6 +156,9 @@ PROMETHEUS_DS_UID = "tradewatch-prometheus"
 PROMETHEUS_DS_NAME = "tradewatch Prometheus"
 ALERTMANAGER_DS_UID = "tradewatch-alertmanager"
 ALERTMANAGER_DS_NAME = "tradewatch Alertmanager"
+# jsonData key that records the Mimir tenant sent in the (write-only) X-Scope-OrgID header, so a
+# changed --mimir-tenant shows as a change of the data source.
+TENANT_JSON_KEY = "tradewatchTenant"
 
 
 def folder_uid(spec: Spec) -> str:

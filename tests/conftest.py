@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +10,9 @@ import pytest
 from generator.model import Spec
 from generator.spec import load
 from generator.tools import Promtool
+from tests.contracts import load as load_contract
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTRACTS = ROOT.parent / "shared" / "contracts"
 SPECS = (ROOT / "tradewatch.yaml", *sorted(ROOT.glob("examples/*/tradewatch.yaml")))
 
 
@@ -22,11 +21,8 @@ def spec_id(path: Path) -> str:
 
 
 def contract(name: str) -> dict[str, Any]:
-    """A published schema from ../shared/contracts (CI has shared/ beside the clone)."""
-    path = CONTRACTS / name
-    if not path.exists():
-        pytest.fail(f"{path} is missing: the tests need ../shared/contracts beside the repository")
-    data: dict[str, Any] = json.loads(path.read_text())
+    """A published schema, from tests/contracts/ (checked against ../shared/contracts where it exists)."""
+    data: dict[str, Any] = load_contract(name)
     return data
 
 

@@ -27,7 +27,7 @@ def dashboards(spec: Path) -> dict[str, dict[str, Any]]:
 
 
 def v11_schema() -> dict[str, Any]:
-    schema = contract("grafana-foundation-sdk/v11.6.x/dashboard.jsonschema.json")
+    schema = contract("grafana-dashboard.schema.json")
     # The 11.6 rendering says a threshold value is a number, yet its own description says "Nulls
     # currently appear here when serializing -Infinity"; Grafana writes null for the base step and
     # the newer (main) rendering allows it. Accept exactly that, nothing else.

@@ -56,6 +56,9 @@ OPTIONS: tuple[Option, ...] = (
            "tenant sent as X-Scope-OrgID (omit when multi-tenancy is off)"),
     Option("mimir_namespace", "--mimir-namespace", "MIMIR_NAMESPACE", ("mimir", "namespace"),
            "ruler namespace deploy owns (default tradewatch-<spec name>)"),
+    Option("ruler_api", "--ruler-api", "TRADEWATCH_RULER_API", ("mimir", "api"),
+           "the ruler's API: mimir (<prefix>/config/v1/rules) or cortex (/api/v1/rules)",
+           choice("mimir", "cortex"), "mimir"),
     Option("mimir_prefix", "--mimir-prefix", "MIMIR_PROMETHEUS_PREFIX", ("mimir", "prometheus_prefix"),
            "Mimir's -http.prometheus-http-prefix", str, "/prometheus"),
     Option("datasource_prometheus_url", "--datasource-prometheus-url", "TRADEWATCH_DATASOURCE_PROMETHEUS_URL",
@@ -68,9 +71,11 @@ OPTIONS: tuple[Option, ...] = (
     Option("timeout", "--timeout", "TRADEWATCH_TIMEOUT", ("timeout",), "seconds per HTTP request",
            positive_float, 10.0),
     Option("retries", "--retries", "TRADEWATCH_RETRIES", ("retries",),
-           "retries of a request that timed out or got a 5xx", count, 3),
+           "retries of a GET, PUT or DELETE that timed out or got a 429 or 5xx (a POST is never re-sent: "
+           "it may have landed)", count, 3),
     Option("retry_backoff", "--retry-backoff", "TRADEWATCH_RETRY_BACKOFF", ("retry_backoff",),
-           "seconds before the first retry; doubles for each next one", non_negative_float, 0.5),
+           "seconds before the first retry; doubles for each next one; a Retry-After header wins",
+           non_negative_float, 0.5),
     Option("message", "--message", None, ("message",),
            "dashboard version message (default names the git revision)"),
 )
@@ -93,6 +98,7 @@ class DeployConfig:
     mimir_tenant: str | None = None
     mimir_namespace: str | None = None
     mimir_prefix: str = "/prometheus"
+    ruler_api: str = "mimir"
     mimir_token: Secret | None = None
     mimir_user: str | None = None
     mimir_password: Secret | None = None
@@ -219,6 +225,7 @@ def _build(
         mimir_tenant=values["mimir_tenant"],
         mimir_namespace=values["mimir_namespace"],
         mimir_prefix="/" + str(values["mimir_prefix"]).strip("/"),
+        ruler_api=str(values["ruler_api"]),
         datasource_prometheus_url=values["datasource_prometheus_url"],
         datasource_alertmanager_url=values["datasource_alertmanager_url"],
         timeout=float(values["timeout"]),

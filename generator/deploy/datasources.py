@@ -40,6 +40,8 @@ def datasources(
                                 "jsonData": json_data}
         if mimir and mimir_tenant:
             json_data["httpHeaderName1"] = "X-Scope-OrgID"
+            # Grafana never shows the header's value back; this copy makes a tenant change visible.
+            json_data[conventions.TENANT_JSON_KEY] = mimir_tenant
             body["secureJsonData"] = {"httpHeaderValue1": mimir_tenant}
         out.append(body)
     if alertmanager_url:

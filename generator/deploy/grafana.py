@@ -22,13 +22,14 @@ from generator.deploy.config import DeployConfig
 from generator.deploy.datasources import datasources as build_datasources
 from generator.deploy.desired import Desired
 from generator.deploy.errors import AuthError, DeployError, OwnershipError
-from generator.deploy.http import HttpClient
+from generator.deploy.http import HttpClient, parse_json
 from generator.deploy.plan import Change, Section, Step, canonical_json, plural, unified
 from generator.units import parse_duration
 
 MIN_MAJOR = 9  # the alerting provisioning API arrived in Grafana 9.1
 # Fields Grafana adds to what we save; they say nothing about what the object is.
 DASHBOARD_SERVER_FIELDS = ("id", "version")
+# Grafana's rule-group GET leaves provenance out; the rule list (GET .../alert-rules) carries it.
 RULE_SERVER_FIELDS = ("id", "updated", "provenance")
 TARGET = "Grafana"
 
@@ -44,12 +45,23 @@ class GrafanaApi:
         self.http = http
 
     def health(self) -> dict[str, Any]:
-        data: dict[str, Any] = self.http.request("GET", "/api/health", expect=(200, 503)).json()
-        return data
+        return self.http.object("GET", "/api/health", expect=(200, 503))
+
+    def org_id(self) -> int:
+        """The id of the organisation the credentials act in (a service account belongs to one)."""
+        org = self.http.object("GET", "/api/org")
+        if not isinstance(org.get("id"), int):
+            raise DeployError(f"Grafana at {self.http.base_url} answered GET /api/org without an org id")
+        return int(org["id"])
 
     def _get(self, path: str, params: Any = None) -> Any:
         response = self.http.request("GET", path, params=params, expect=(200, 404))
-        return None if response.status_code == 404 else response.json()
+        if response.status_code == 404:
+            return None
+        data = parse_json(self.http.service, self.http.base_url, "GET", path, response)
+        if not isinstance(data, dict):
+            raise DeployError(f"Grafana answered GET {path} with {str(data)[:80]!r}, not an object")
+        return data
 
     def folder(self, uid: str) -> dict[str, Any] | None:
         folder: dict[str, Any] | None = self._get(f"/api/folders/{_seg(uid)}")
@@ -57,21 +69,18 @@ class GrafanaApi:
 
     def create_folder(self, uid: str, title: str) -> dict[str, Any]:
         body = {"uid": uid, "title": title}
-        data: dict[str, Any] = self.http.request("POST", "/api/folders", json=body).json()
-        return data
+        return self.http.object("POST", "/api/folders", json=body)
 
     def update_folder(self, uid: str, title: str, version: int) -> dict[str, Any]:
         body = {"title": title, "version": version, "overwrite": False}
-        data: dict[str, Any] = self.http.request("PUT", f"/api/folders/{_seg(uid)}", json=body).json()
-        return data
+        return self.http.object("PUT", f"/api/folders/{_seg(uid)}", json=body)
 
     def dashboard(self, uid: str) -> dict[str, Any] | None:
         full: dict[str, Any] | None = self._get(f"/api/dashboards/uid/{_seg(uid)}")
         return full
 
     def save_dashboard(self, body: dict[str, Any]) -> dict[str, Any]:
-        data: dict[str, Any] = self.http.request("POST", "/api/dashboards/db", json=body).json()
-        return data
+        return self.http.object("POST", "/api/dashboards/db", json=body)
 
     def delete_dashboard(self, uid: str) -> None:
         self.http.request("DELETE", f"/api/dashboards/uid/{_seg(uid)}")
@@ -79,20 +88,17 @@ class GrafanaApi:
     def search_dashboards(self, tags: list[str], folder_uid: str) -> list[dict[str, Any]]:
         params = [("type", "dash-db"), ("folderUIDs", folder_uid), ("limit", "5000")]
         params += [("tag", t) for t in tags]  # several tags: dashboards carrying all of them
-        hits: list[dict[str, Any]] = self.http.request("GET", "/api/search", params=params).json()
-        return hits
+        return [h for h in self.http.array("GET", "/api/search", params=params) if isinstance(h, dict)]
 
     def datasource(self, uid: str) -> dict[str, Any] | None:
         ds: dict[str, Any] | None = self._get(f"/api/datasources/uid/{_seg(uid)}")
         return ds
 
     def create_datasource(self, body: dict[str, Any]) -> dict[str, Any]:
-        data: dict[str, Any] = self.http.request("POST", "/api/datasources", json=body).json()
-        return data
+        return self.http.object("POST", "/api/datasources", json=body)
 
     def update_datasource(self, uid: str, body: dict[str, Any]) -> dict[str, Any]:
-        data: dict[str, Any] = self.http.request("PUT", f"/api/datasources/uid/{_seg(uid)}", json=body).json()
-        return data
+        return self.http.object("PUT", f"/api/datasources/uid/{_seg(uid)}", json=body)
 
     def rule_group(self, folder_uid: str, group: str) -> dict[str, Any] | None:
         data: dict[str, Any] | None = self._get(
@@ -102,16 +108,14 @@ class GrafanaApi:
     def put_rule_group(self, body: dict[str, Any], *, disable_provenance: bool) -> dict[str, Any]:
         headers = {"X-Disable-Provenance": "true"} if disable_provenance else {}
         path = f"/api/v1/provisioning/folder/{_seg(body['folderUid'])}/rule-groups/{_seg(body['title'])}"
-        data: dict[str, Any] = self.http.request("PUT", path, json=body, headers=headers).json()
-        return data
+        return self.http.object("PUT", path, json=body, headers=headers)
 
     def delete_rule_group(self, folder_uid: str, group: str) -> None:
         path = f"/api/v1/provisioning/folder/{_seg(folder_uid)}/rule-groups/{_seg(group)}"
         self.http.request("DELETE", path, expect=(200, 204))
 
     def alert_rules(self) -> list[dict[str, Any]]:
-        rules: list[dict[str, Any]] = self.http.request("GET", "/api/v1/provisioning/alert-rules").json()
-        return rules
+        return [r for r in self.http.array("GET", "/api/v1/provisioning/alert-rules") if isinstance(r, dict)]
 
 
 def datasources(cfg: DeployConfig) -> list[dict[str, Any]]:
@@ -129,9 +133,7 @@ def _strip(board: dict[str, Any]) -> dict[str, Any]:
 
 
 def _comparable_rule(rule: dict[str, Any], keys: set[str]) -> dict[str, Any]:
-    out = {k: v for k, v in rule.items() if k in keys and v not in (None, {}, [])}
-    out["provenance"] = rule.get("provenance") or ""
-    return out
+    return {k: v for k, v in rule.items() if k in keys and v not in (None, {}, [])}
 
 
 @dataclass
@@ -218,6 +220,14 @@ class GrafanaPlanner:
             diff = unified(canonical_json(live_view), canonical_json(want_view), f"datasource {uid}")
             if secure_missing:
                 diff += f"+ secure fields to set: {', '.join(secure_missing)}\n"
+            if live.get("readOnly"):
+                # Provisioned from a file with editable: false: Grafana answers 403 "Cannot update
+                # read-only data source" to any write. Its file is the source of truth; leave it.
+                section.changes.append(Change(TARGET, "datasource", uid, "unchanged",
+                                              detail=f"{body['type']}, read-only: provisioned from files"))
+                section.notes.append(f"data source {uid} is provisioned from files (read-only), so deploy leaves "
+                                     "it as it is; it differs from what deploy would set:\n" + diff)
+                continue
             change = Change(TARGET, "datasource", uid, "update", diff, body["type"])
             section.changes.append(change)
             section.steps.append(Step(label, (change,), partial(self._updated_datasource, body)))
@@ -306,7 +316,8 @@ class GrafanaPlanner:
         spec, folder = self.want.spec, self.want.folder_uid
         wanted: list[dict[str, Any]] = []
         if self.cfg.evaluator == "grafana":
-            wanted = translate.rule_groups(spec, folder_uid=folder, datasource_uid=conventions.PROMETHEUS_DS_UID)
+            wanted = translate.rule_groups(spec, folder_uid=folder, datasource_uid=conventions.PROMETHEUS_DS_UID,
+                                           org_id=self.api.org_id())
             configured = parse_duration(spec.evaluation_interval)
             if wanted and wanted[0]["interval"] != configured:
                 section.notes.append(f"Grafana evaluates groups on a 10s tick: evaluation_interval "
@@ -316,8 +327,10 @@ class GrafanaPlanner:
                 raise DeployError("Grafana-managed alerts query the data source "
                                   f"{conventions.PROMETHEUS_DS_UID}, which does not exist; pass "
                                   "--datasource-prometheus-url so deploy creates it")
-        provenance = "" if self.cfg.disable_provenance else "api"
         needs = ("folder", f"datasource:{conventions.PROMETHEUS_DS_UID}")
+        listed = self.api.alert_rules() if folder_exists else []
+        provenance = {str(r.get("uid")): str(r.get("provenance") or "") for r in listed}
+        wanted_provenance = "" if self.cfg.disable_provenance else "api"
         for group in wanted:
             name = group["title"]
             live = self.api.rule_group(folder, name) if folder_exists else None
@@ -329,9 +342,10 @@ class GrafanaPlanner:
                 continue
             keys = set().union(*(r.keys() for r in group["rules"])) - set(RULE_SERVER_FIELDS)
             before = {"interval": live.get("interval"),
-                      "rules": [_comparable_rule(r, keys) for r in live.get("rules") or []]}
+                      "rules": [{**_comparable_rule(r, keys), "provenance": provenance.get(str(r.get("uid")), "")}
+                                for r in live.get("rules") or []]}
             after = {"interval": group["interval"],
-                     "rules": [_comparable_rule({**r, "provenance": provenance}, keys)
+                     "rules": [{**_comparable_rule(r, keys), "provenance": wanted_provenance}
                                for r in group["rules"]]}
             if before == after:
                 section.changes.append(Change(TARGET, "alert rule group", name, "unchanged", detail=detail))
@@ -344,7 +358,7 @@ class GrafanaPlanner:
             return
         ours = conventions.group_name(spec, "")
         wanted_names = {g["title"] for g in wanted}
-        stale = sorted({str(r.get("ruleGroup")) for r in self.api.alert_rules()
+        stale = sorted({str(r.get("ruleGroup")) for r in listed
                         if r.get("folderUID") == folder and str(r.get("ruleGroup", "")).startswith(ours)}
                        - wanted_names)
         for name in stale:

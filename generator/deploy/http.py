@@ -1,4 +1,4 @@
-"""One ``requests`` session per service: auth, TLS, timeouts, bounded retries, errors users can read.
+"""One ``requests`` session per service: auth, TLS, timeouts, urllib3 retries, errors users can read.
 
 Credentials live in ``Secret`` objects that print as ``***``; they reach the wire through an auth
 hook and nowhere else, so no error, repr or log line can carry them.
@@ -6,22 +6,30 @@ hook and nowhere else, so no error, repr or log line can carry them.
 Example::
 
     http = HttpClient("Grafana", "https://grafana.example", auth=BearerAuth(Secret(token)))
-    health = http.request("GET", "/api/health").json()
+    health = http.json("GET", "/api/health")
 """
 
 from __future__ import annotations
 
 import base64
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase
+from urllib3.util.retry import Retry
 
-from generator.deploy.errors import ApiError, AuthError, ConfigError, ConflictError, UnreachableError
+from generator.deploy.errors import (
+    ApiError,
+    AuthError,
+    ConfigError,
+    ConflictError,
+    OwnershipError,
+    UnreachableError,
+)
 
 # Worth another try: the server or a proxy in front of it is busy or restarting.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -97,8 +105,23 @@ def server_message(response: requests.Response, limit: int = 500) -> str:
     return text[:limit] if text else response.reason or "(no message)"
 
 
+# Methods whose repeat does no harm: a PUT or DELETE that landed lands the same way again. A POST
+# that timed out or got a 5xx may have been saved; retrying it would report a save that landed as
+# failed (or save twice), so it is never retried once sent.
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+def retry_policy(retries: int, backoff: float) -> Retry:
+    """urllib3's ``Retry``: idempotent requests only, ``Retry-After`` honoured on 429 and 503."""
+    return Retry(
+        total=retries, connect=retries, read=retries, status=retries, other=0, redirect=0,
+        allowed_methods=IDEMPOTENT, status_forcelist=RETRY_STATUSES, backoff_factor=backoff,
+        respect_retry_after_header=True, raise_on_status=False, raise_on_redirect=False,
+    )
+
+
 class HttpClient:
-    """Requests to one service; retries 5xx, 429, timeouts and refused connections with backoff."""
+    """Requests to one service; urllib3 retries idempotent calls on 5xx, 429, timeouts and refusals."""
 
     def __init__(
         self,
@@ -111,18 +134,20 @@ class HttpClient:
         retries: int = 3,
         backoff: float = 0.5,
         headers: Mapping[str, str] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.service = service
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retries = retries
-        self.backoff = backoff
-        self._sleep = sleep
+        # Given per request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a
+        # session's verify, but never a request's own --ca-bundle.
+        self.verify = verify
         self._session = requests.Session()
         self._session.auth = auth
-        self._session.verify = verify
         self._session.headers.update({"Accept": "application/json", **(headers or {})})
+        adapter = HTTPAdapter(max_retries=retry_policy(retries, backoff))
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
 
     def __repr__(self) -> str:
         return f"HttpClient({self.service!r}, {self.base_url!r})"
@@ -143,36 +168,57 @@ class HttpClient:
     ) -> requests.Response:
         """The response when its status is in ``expect``; otherwise a ``DeployError`` naming it."""
         url = self.base_url + path
-        expected = set(expect)
-        attempts = 1 + max(0, self.retries)
-        failure = ""
-        retried: requests.Response | None = None
-        for attempt in range(attempts):
-            if attempt:
-                self._sleep(self.backoff * 2 ** (attempt - 1))
-            try:
-                response = self._session.request(
-                    method, url, params=params, json=json, data=data.encode() if data is not None else None,
-                    headers=dict(headers or {}), timeout=self.timeout,
-                )
-            except requests.exceptions.SSLError as exc:
+        attempts = f" (after {1 + self.retries} attempts)" if method in IDEMPOTENT and self.retries else ""
+        try:
+            # Redirects are not followed: requests turns a redirected POST into a GET, and a
+            # redirect usually means a wrong base URL or a login page in front of the API.
+            response = self._session.request(
+                method, url, params=params, json=json, data=data.encode() if data is not None else None,
+                headers=dict(headers or {}), timeout=self.timeout, verify=self.verify, allow_redirects=False,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise UnreachableError(
+                f"TLS with {self.service} at {self.base_url} failed ({_reason(exc)}); if it uses a private "
+                "CA, pass --ca-bundle with that CA's certificate (TLS is never switched off)"
+            ) from None
+        except requests.exceptions.RetryError as exc:
+            raise UnreachableError(f"{self.service} at {self.base_url} kept failing {method} {path} "
+                                   f"({_reason(exc)}){attempts}") from None
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            if method not in IDEMPOTENT and isinstance(exc, requests.ReadTimeout):
                 raise UnreachableError(
-                    f"TLS with {self.service} at {self.base_url} failed ({_reason(exc)}); if it uses a private "
-                    "CA, pass --ca-bundle with that CA's certificate (TLS is never switched off)"
-                ) from None
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                failure, retried = _reason(exc), None
-                continue
-            if response.status_code in expected:
-                return response
-            if response.status_code not in RETRY_STATUSES:
-                raise self._error(method, path, response)
-            retried = response
-        if retried is not None:
-            raise self._error(method, path, retried, f" (after {attempts} attempts)")
-        raise UnreachableError(
-            f"cannot reach {self.service} at {self.base_url}: {failure} (after {attempts} attempts)"
-        )
+                    f"{self.service} at {self.base_url} did not answer {method} {path} within {self.timeout:g}s; "
+                    "the change may have landed: run the deploy again, its plan shows what is there") from None
+            raise UnreachableError(f"cannot reach {self.service} at {self.base_url}: {_reason(exc)}{attempts}") \
+                from None
+        if response.status_code in set(expect):
+            return response
+        if response.is_redirect:
+            raise ApiError(self.service, method, path, response.status_code,
+                           f"redirected to {response.headers.get('Location', '?')}; deploy does not follow "
+                           f"redirects: is {self.base_url} the API's own base URL (not a login page or proxy)?")
+        retried = attempts if response.status_code in RETRY_STATUSES else ""
+        raise self._error(method, path, response, retried)
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """``request`` then the body as JSON; a 2xx that is not JSON is a clear error, not a traceback."""
+        response = self.request(method, path, **kwargs)
+        return parse_json(self.service, self.base_url, method, path, response)
+
+    def object(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """``json`` when the answer is a JSON object (Grafana's resources)."""
+        return self._typed(dict, "an object", method, path, **kwargs)  # type: ignore[no-any-return]
+
+    def array(self, method: str, path: str, **kwargs: Any) -> list[Any]:
+        """``json`` when the answer is a JSON array (Grafana's searches and lists)."""
+        return self._typed(list, "a list", method, path, **kwargs)  # type: ignore[no-any-return]
+
+    def _typed(self, kind: type, name: str, method: str, path: str, **kwargs: Any) -> Any:
+        data = self.json(method, path, **kwargs)
+        if data is not None and not isinstance(data, kind):
+            raise ApiError(self.service, method, path, 200, f"the answer is JSON but not {name}: "
+                           f"{str(data)[:120]!r}; is {self.base_url} the API's base URL?")
+        return data
 
     def _error(self, method: str, path: str, response: requests.Response, note: str = "") -> Exception:
         status = response.status_code
@@ -182,6 +228,10 @@ class HttpClient:
                 f"{self.service} at {self.base_url} rejected the credentials (401 {message}) "
                 f"on {method} {path}"
             )
+        if status == 403 and "read-only" in message.lower():
+            # Grafana's answer for an object provisioned from files: not a credentials problem.
+            return OwnershipError(f"{self.service} at {self.base_url} refused {method} {path} (403 {message}): "
+                                  "it is provisioned from files; change it in its provisioning file")
         if status == 403:
             return AuthError(
                 f"{self.service} at {self.base_url} refused {method} {path} (403 {message}): "
@@ -190,6 +240,18 @@ class HttpClient:
         if status in (409, 412):
             return ConflictError(self.service, method, path, status, message)
         return ApiError(self.service, method, path, status, message)
+
+
+def parse_json(service: str, base_url: str, method: str, path: str, response: requests.Response) -> Any:
+    """The JSON body of a response, or a ``DeployError`` saying what came instead."""
+    try:
+        return response.json()
+    except ValueError:
+        kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+        start = " ".join(response.text.split())[:120]
+        raise ApiError(service, method, path, response.status_code,
+                       f"the answer is {kind}, not JSON ({start!r}): is {base_url} the API's base URL, "
+                       "and is no login page (SSO proxy) in front of it?") from None
 
 
 def _reason(exc: Exception) -> str:

@@ -1,6 +1,8 @@
 """Rule groups into a Mimir (or Cortex) ruler namespace, the way ``mimirtool rules sync`` does.
 
-``GET <prefix>/config/v1/rules/<namespace>`` lists what the ruler has; each created or changed
+Mimir serves the ruler API at ``<prometheus prefix>/config/v1/rules``; Cortex at
+``/api/v1/rules`` (cortextool's ``rulerAPIPath``), which no prefix can produce: ``--ruler-api``
+picks one. ``GET <rules path>/<namespace>`` lists what the ruler has; each created or changed
 group is POSTed whole (``Content-Type: application/yaml``, one group per request, 202); groups of our
 namespace the spec no longer has are DELETEd with ``--prune``. Unlike ``mimirtool rules sync``,
 other namespaces are never looked at: the namespace is what we own.
@@ -25,6 +27,8 @@ from generator.deploy.plan import Change, Section, Step, canonical_yaml, plural,
 from generator.units import format_duration, parse_duration
 
 TARGET = "Mimir"
+CORTEX_RULES_PATH = "/api/v1/rules"
+RULER_APIS = ("mimir", "cortex")
 
 
 def duration(value: Any) -> str | None:
@@ -69,10 +73,16 @@ class MimirRuler:
     prefix: str
     namespace: str
     prune: bool
+    api: str = "mimir"  # or "cortex"
+
+    @property
+    def flavour(self) -> str:
+        return "Cortex" if self.api == "cortex" else "Mimir"
 
     @property
     def path(self) -> str:
-        return f"{self.prefix}/config/v1/rules/{quote(self.namespace, safe='')}"
+        base = CORTEX_RULES_PATH if self.api == "cortex" else f"{self.prefix}/config/v1/rules"
+        return f"{base}/{quote(self.namespace, safe='')}"
 
     def live(self) -> dict[str, dict[str, Any]]:
         response = self.http.request("GET", self.path, expect=(200, 404))
@@ -81,11 +91,14 @@ class MimirRuler:
         try:
             data = yaml.safe_load(response.text) or {}
         except yaml.YAMLError as exc:
-            raise DeployError(f"Mimir answered GET {self.path} with YAML it cannot parse: {exc}") from None
-        return {str(g["name"]): g for g in data.get(self.namespace) or []}
+            raise DeployError(f"{self.flavour} answered GET {self.path} with YAML it cannot parse: {exc}") from None
+        if not isinstance(data, dict):
+            raise DeployError(f"{self.flavour} answered GET {self.path} with {response.text[:80]!r}, not a "
+                              "namespace of rule groups: is the URL (and --ruler-api) right?")
+        return {str(g["name"]): g for g in data.get(self.namespace) or [] if isinstance(g, dict) and "name" in g}
 
     def plan(self, groups: Sequence[dict[str, Any]]) -> Section:
-        section = Section(f"Mimir ruler {self.http.base_url}, namespace {self.namespace}")
+        section = Section(f"{self.flavour} ruler {self.http.base_url}, namespace {self.namespace}", first=True)
         live = self.live()
         for group in groups:
             name = str(group["name"])
@@ -100,7 +113,7 @@ class MimirRuler:
                 change = Change(TARGET, "rule group", name, "update",
                                 unified(canonical_yaml(before), canonical_yaml(after), name), detail)
             section.changes.append(change)
-            section.steps.append(Step(f"mimir:{name}", (change,), partial(self._post, group)))
+            section.steps.append(Step(f"mimir:{name}", (change,), partial(self._post, group), gate=True))
         for name in sorted(set(live) - {str(g["name"]) for g in groups}):
             if not self.prune:
                 section.changes.append(Change(TARGET, "rule group", name, "would-delete",

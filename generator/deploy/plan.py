@@ -51,6 +51,9 @@ class Step:
     changes: tuple[Change, ...]
     run: Callable[[], str]
     needs: tuple[str, ...] = ()
+    # The rules: if this fails, nothing after it runs, so Grafana never shows thresholds the
+    # evaluator does not alert on.
+    gate: bool = False
 
 
 @dataclass
@@ -61,6 +64,7 @@ class Section:
     changes: list[Change] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    first: bool = False  # applied before the other sections (the rule evaluator's)
 
 
 @dataclass
@@ -73,7 +77,8 @@ class Plan:
 
     @property
     def steps(self) -> list[Step]:
-        return [st for s in self.sections for st in s.steps]
+        """Every step, the rule evaluator's first: dashboards follow the rules, never lead them."""
+        return [st for s in sorted(self.sections, key=lambda s: not s.first) for st in s.steps]
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action == action)
@@ -159,6 +164,8 @@ def apply(steps: Sequence[Step]) -> Report:
         except DeployError as exc:
             report.outcomes.append(Outcome(step, "failed", str(exc)))
             done[step.label] = False
+            if step.gate:
+                fatal = "the rules did not land, so Grafana is left matching the rules still in force"
             continue
         report.outcomes.append(Outcome(step, "landed", note))
         done[step.label] = True

@@ -16,7 +16,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -27,6 +26,9 @@ from generator.tools import Promtool, ToolNotFound
 from generator.writer import write_atomic
 
 TARGET = "Prometheus"
+LIFECYCLE_OFF = ("Prometheus at {url} was started without --web.enable-lifecycle, so it refuses the reload "
+                 "that makes new rule files take effect; restart it with that flag (or reload it yourself "
+                 "and deploy with --evaluator none)")
 _RELOAD_OK = re.compile(r"^prometheus_config_last_reload_successful(?:\{[^}]*\})? (\S+)$", re.MULTILINE)
 
 
@@ -54,7 +56,7 @@ class PrometheusRules:
     def plan(self, files: Sequence[tuple[str, str]]) -> Section:
         if not self.rule_dir.is_dir():
             raise ConfigError(f"Prometheus rule directory {self.rule_dir} does not exist")
-        section = Section(f"Prometheus {self.http.base_url}, rule directory {self.rule_dir}")
+        section = Section(f"Prometheus {self.http.base_url}, rule directory {self.rule_dir}", first=True)
         wanted = {self.prefix + Path(path).name: text for path, text in files}
         present = {p.name: p for p in sorted(self.rule_dir.glob(self.prefix + "*"))
                    if p.is_file() and p.suffix in (".yml", ".yaml")}
@@ -87,17 +89,24 @@ class PrometheusRules:
             section.notes.append("Prometheus reports its last reload failed (prometheus_config_last_reload_"
                                  "successful 0); deploy reloads and shows its message")
         if writes or missing:
+            self._check_reload_enabled()
             changes = tuple(c for c, _, _ in writes)
             if not writes:
                 reload = Change(TARGET, "reload", self.http.base_url, "update",
                                 detail=f"{len(missing)} generated rules are on disk but not loaded")
                 section.changes.append(reload)
                 changes = (reload,)
-            section.steps.append(Step("prometheus", changes, lambda: self._apply(writes, expected)))
+            section.steps.append(Step("prometheus", changes, lambda: self._apply(writes, expected), gate=True))
         return section
 
+    def _check_reload_enabled(self) -> None:
+        """Before anything is written anywhere: can deploy reload this Prometheus at all?"""
+        flags = self.http.object("GET", "/api/v1/status/flags").get("data") or {}
+        if str(flags.get("web.enable-lifecycle", "true")).lower() == "false":
+            raise ConfigError(LIFECYCLE_OFF.format(url=self.http.base_url))
+
     def _loaded(self) -> set[tuple[str, str]]:
-        data: dict[str, Any] = self.http.request("GET", "/api/v1/rules").json()
+        data = self.http.object("GET", "/api/v1/rules")
         return {(str(g.get("name")), str(r.get("name")))
                 for g in data.get("data", {}).get("groups", []) for r in g.get("rules", [])}
 
@@ -127,7 +136,10 @@ class PrometheusRules:
 
     def _reload(self) -> None:
         # 500 carries Prometheus' own reason: final, so not retried.
-        response = self.http.request("POST", "/-/reload", expect=(200, 500))
+        response = self.http.request("POST", "/-/reload", expect=(200, 403, 500))
+        if response.status_code == 403:
+            raise RejectedError(LIFECYCLE_OFF.format(url=self.http.base_url)
+                                + f" (it answered 403 {server_message(response)})")
         if response.status_code != 200:
             raise RejectedError(f"Prometheus rejected the rule files: {server_message(response, 2000)}"
                                 + self._diagnosis())

@@ -100,8 +100,10 @@ def make_plan(
     elif to_mimir:
         assert cfg.mimir_url
         headers = {"X-Scope-OrgID": cfg.mimir_tenant} if cfg.mimir_tenant else {}
-        http = _client(stack, "Mimir", cfg.mimir_url, cfg, auth=cfg.mimir_auth(), headers=headers)
-        ruler = MimirRuler(http, cfg.mimir_prefix, cfg.mimir_namespace or conventions.mimir_namespace(spec), prune)
+        service = "Cortex" if cfg.ruler_api == "cortex" else "Mimir"
+        http = _client(stack, service, cfg.mimir_url, cfg, auth=cfg.mimir_auth(), headers=headers)
+        ruler = MimirRuler(http, cfg.mimir_prefix, cfg.mimir_namespace or conventions.mimir_namespace(spec), prune,
+                           cfg.ruler_api)
         groups = [g for _, text in rule_files for g in (yaml.safe_load(text) or {}).get("groups") or []]
         plan.sections.append(ruler.plan(groups))
     elif evaluator == "grafana":

@@ -89,17 +89,16 @@ def title(alert: Alert, tier: Tier, override: Override | None) -> str:
 
 
 def rule(spec: Spec, alert: Alert, tier: Tier, override: Override | None, *, folder_uid: str,
-         datasource_uid: str) -> dict[str, Any]:
+         datasource_uid: str, org_id: int = 1) -> dict[str, Any]:
     """One ``ProvisionedAlertRule``."""
     signal = alert.signal
     display = override.display if override is not None else tier.display
     value = promql.value_template(signal).replace("$value", "$values.B.Value")
     description = promql.describe(alert, tier, value, promql.labels_template(signal), display)
-    absent = isinstance(signal.query, Absent)
     return {
         "uid": conventions.grafana_rule_uid(spec, alert.name, tier.severity,
                                f"{override.label}-{override.value}" if override else ""),
-        "orgID": 1,
+        "orgID": org_id,
         "folderUID": folder_uid,
         "ruleGroup": conventions.group_name(spec, signal.dashboard),
         "title": title(alert, tier, override),
@@ -112,8 +111,9 @@ def rule(spec: Spec, alert: Alert, tier: Tier, override: Override | None, *, fol
                                      "settings": {"mode": "dropNN"}}, 0),
             _query(CONDITION, "__expr__", _condition(alert, tier, override), 0),
         ],
-        # An absence alert's query returns nothing while the series exists: no data is good news.
-        "noDataState": "OK" if absent else "NoData",
+        # As the Prometheus rule: a series that is missing or NaN (0/0 before the first trade) compares
+        # false there, so it stays quiet; an absence alert's query returns nothing while all is well.
+        "noDataState": "OK",
         "execErrState": "Error",
         "for": tier.for_,
         "labels": prom_rules.alert_labels(spec, alert, tier),
@@ -122,7 +122,7 @@ def rule(spec: Spec, alert: Alert, tier: Tier, override: Override | None, *, fol
     }
 
 
-def rule_groups(spec: Spec, *, folder_uid: str, datasource_uid: str) -> list[dict[str, Any]]:
+def rule_groups(spec: Spec, *, folder_uid: str, datasource_uid: str, org_id: int = 1) -> list[dict[str, Any]]:
     """One ``AlertRuleGroup`` per dashboard area, as the Prometheus rule files group them."""
     groups = []
     for dashboard in spec.dashboards:
@@ -131,9 +131,9 @@ def rule_groups(spec: Spec, *, folder_uid: str, datasource_uid: str) -> list[dic
             for alert in spec.alerts_on(signal):
                 for tier in alert.tiers:
                     rules.append(rule(spec, alert, tier, None, folder_uid=folder_uid,
-                                      datasource_uid=datasource_uid))
+                                      datasource_uid=datasource_uid, org_id=org_id))
                     rules.extend(rule(spec, alert, tier, o, folder_uid=folder_uid,
-                                      datasource_uid=datasource_uid) for o in tier.overrides)
+                                      datasource_uid=datasource_uid, org_id=org_id) for o in tier.overrides)
         if rules:
             groups.append({"title": conventions.group_name(spec, dashboard.name), "folderUid": folder_uid,
                            "interval": group_interval(spec), "rules": rules})

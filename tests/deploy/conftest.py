@@ -78,24 +78,34 @@ class Prometheus:
         return {(g["name"], r["name"]) for g in data["data"]["groups"] for r in g["rules"]}
 
 
-@pytest.fixture
-def prometheus(tmp_path: Path) -> Iterator[Prometheus]:
+def start_prometheus(tmp_path: Path, *, lifecycle: bool = True) -> ManagedProcess:
+    """A real Prometheus whose rule_files glob reads ``tmp_path/prometheus-rules``; started, not yet stopped."""
     binary = shutil.which("prometheus")
     if binary is None:
         pytest.fail("prometheus is not installed: run scripts/setup.sh (Debian package 'prometheus')")
     rule_dir = tmp_path / "prometheus-rules"
-    rule_dir.mkdir()
+    rule_dir.mkdir(exist_ok=True)
     config = tmp_path / "prometheus.yml"
     config.write_text(f"global:\n  evaluation_interval: 15s\nrule_files:\n  - {rule_dir}/*.yml\n")
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = ManagedProcess.start(
-        [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle", "--log.level=warn"],
-        ready=http_ready(f"{url}/-/ready"), log_path=tmp_path / "prometheus.log",
-    )
+    argv = [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]
+    if lifecycle:
+        argv.append("--web.enable-lifecycle")
+    return ManagedProcess.start(argv, ready=http_ready(f"http://127.0.0.1:{port}/-/ready"),
+                                log_path=tmp_path / "prometheus.log")
+
+
+@pytest.fixture
+def prometheus(tmp_path: Path) -> Iterator[Prometheus]:
+    process = start_prometheus(tmp_path)
     with process:
-        yield Prometheus(url, rule_dir, process)
+        yield Prometheus(process_url(process), tmp_path / "prometheus-rules", process)
+
+
+def process_url(process: ManagedProcess) -> str:
+    listen = next(a for a in process.argv if a.startswith("--web.listen-address="))
+    return "http://" + listen.split("=", 1)[1]
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Grafana 11.4's published HTTP API (Swagger 2) as a checker: routes, parameters, bodies.
 
-``../shared/contracts/grafana-11.4.0-api-merged.swagger2.json`` is the contract; every schema is
+``tests/contracts/grafana-api.json`` (derived from Grafana's published ``api-merged.json``, checked
+against ``../shared/contracts`` where it exists) is the contract; every schema is
 checked with a Draft-4 validator whose root holds the spec's ``definitions`` (Swagger 2 schemas are
 Draft-4 dialect), as the contracts README prescribes.
 """
@@ -11,14 +12,13 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import jsonschema
 
-CONTRACTS = Path(__file__).resolve().parents[3] / "shared" / "contracts"
-GRAFANA_SPEC = CONTRACTS / "grafana-11.4.0-api-merged.swagger2.json"
+from tests.contracts import load
+
 ERROR_BODY = {"$ref": "#/definitions/ErrorResponseBody"}
 
 
@@ -38,7 +38,7 @@ class Operation:
 
 @cache
 def grafana_spec() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(GRAFANA_SPEC.read_text())
+    data: dict[str, Any] = load("grafana-api.json")
     return data
 
 

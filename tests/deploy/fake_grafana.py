@@ -10,6 +10,14 @@ State is kept the way Grafana keeps it, for the behaviours deploy relies on: ids
 ``overwrite``, 404 for a ``folderUid`` that does not exist, 409 on duplicate folder or data source,
 401 on a bad credential, 403 for a role without the permission, rule-group validation (10 s
 interval tick, unique titles per folder, known data sources, condition refId), and provenance.
+
+Where Grafana's source says so, the fake answers the way deploy found awkward: a rule group read
+back through ``GET .../rule-groups/{Group}`` carries no ``provenance`` (Grafana builds that answer
+from the group without it); rules are stored in the caller's organisation whatever ``orgID`` the
+body says; a data source provisioned from files (``seed_datasource(read_only=True)``) answers 403
+"Cannot update read-only data source" to a PUT; and a ``Fault`` can answer after the save landed
+(``after=True``), redirect (a 3xx with ``Location``), send ``Retry-After``, or send a non-JSON body
+(an SSO login page).
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import base64
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +60,7 @@ class Recorded:
     operation: str
     status: int
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -63,6 +73,18 @@ class Fault:
     times: int
     message: str = "injected failure"
     body: str | None = None  # only requests whose raw body contains this
+    after: bool = False  # do the work, then answer the fault (a save that landed but reads as failed)
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. Location, Retry-After
+    raw: str | None = None  # answer this text (as text/html) instead of Grafana's JSON error
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A reply that is not Grafana JSON: its text, content type and extra headers."""
+
+    text: str
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -83,7 +105,8 @@ class FakeGrafana:
 
     def __init__(self, *, tokens: dict[str, str] | None = None,
                  users: dict[tuple[str, str], str] | None = None, version: str = "11.4.0",
-                 tls: tuple[Path, Path] | None = None) -> None:
+                 tls: tuple[Path, Path] | None = None, org_id: int = 1) -> None:
+        self.org_id = org_id  # the organisation every credential acts in
         self.tls = tls  # (certificate, key): serve HTTPS
         self.tokens = tokens if tokens is not None else {"admin-token": "Admin"}
         self.users = users if users is not None else {("admin", "admin-password"): "Admin"}
@@ -103,8 +126,11 @@ class FakeGrafana:
         self._http = LoopbackServer(self._respond, name="fake-grafana", tls=self.tls).start()
         return self
 
-    def _respond(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, bytes, str | None]:
+    def _respond(self, method: str, path: str, headers: dict[str, str],
+                 raw: bytes) -> tuple[int, bytes, str | dict[str, str] | None]:
         status, body = self.handle(method, path, headers, raw)
+        if isinstance(body, Raw):
+            return status, body.text.encode(), {"Content-Type": body.content_type, **body.headers}
         if body is None:
             return status, b"", None
         return status, json.dumps(body).encode(), "application/json"
@@ -134,9 +160,19 @@ class FakeGrafana:
             return out
 
     def fail(self, method: str, path: str, status: int, *, times: int = 1, message: str = "injected failure",
-             body: str | None = None) -> None:
+             body: str | None = None, after: bool = False, headers: dict[str, str] | None = None,
+             raw: str | None = None) -> None:
         with self._lock:
-            self.faults.append(Fault(method, re.compile(path), status, times, message, body))
+            self.faults.append(Fault(method, re.compile(path), status, times, message, body, after,
+                                     headers or {}, raw))
+
+    def seed_datasource(self, body: dict[str, Any], *, read_only: bool = False) -> None:
+        """A data source as Grafana's file provisioning makes it (``editable: false`` -> read-only)."""
+        with self._lock:
+            self.store.datasources[body["uid"]] = {
+                "basicAuth": False, "basicAuthUser": "", "database": "", "user": "", "withCredentials": False,
+                "isDefault": False, "jsonData": {}, "url": "", **body, "id": self.store.new_id(), "version": 1,
+                "readOnly": read_only}
 
     def heal(self) -> None:
         with self._lock:
@@ -180,7 +216,7 @@ class FakeGrafana:
             except Exception as exc:  # a bug in the fake must fail the test, not hang the client
                 self.violations.append(f"the fake crashed on {op.operation_id}: {exc!r}")
                 status, body = _error(500, "fake crashed")
-            problems = self.contract.response_errors(op, status, body)
+            problems = [] if isinstance(body, Raw) else self.contract.response_errors(op, status, body)
             self.violations.extend(f"response to {op.operation_id} ({status}): {p}" for p in problems)
             self.requests.append(Recorded(method, split.path, op.operation_id, status, lower))
             return status, body
@@ -215,17 +251,21 @@ class FakeGrafana:
             if denied:
                 return _error(403, f"You'll need additional permissions to perform this action. "
                                    f"Permissions needed: {denied}")
-        for fault in self.faults:
-            if fault.times > 0 and fault.method == op.method and fault.path.search(path) and \
-                    (fault.body is None or fault.body in raw.decode(errors="replace")):
-                fault.times -= 1
-                return _error(fault.status, fault.message)
+        fault = next((f for f in self.faults if f.times > 0 and f.method == op.method and f.path.search(path)
+                      and (f.body is None or f.body in raw.decode(errors="replace"))), None)
+        if fault is not None:
+            fault.times -= 1
         handler = getattr(self, f"op_{op.operation_id}", None)
         if handler is None:
             self.violations.append(f"{op.operation_id}: deploy called an operation the fake does not implement")
             return _error(500, "not implemented in the fake")
-        reply: Reply = handler(params=params, query=query, body=body, headers=headers)
-        return reply
+        if fault is None or fault.after:
+            reply: Reply = handler(params=params, query=query, body=body, headers=headers)
+            if fault is None:
+                return reply
+        if fault.raw is not None or fault.headers:
+            return fault.status, Raw(fault.raw or "", headers=fault.headers)
+        return _error(fault.status, fault.message)
 
     def _role(self, authorization: str) -> str | None:
         scheme, _, credential = authorization.partition(" ")
@@ -249,6 +289,11 @@ class FakeGrafana:
 
     def op_getHealth(self, **_: Any) -> Reply:
         return 200, {"commit": "0000000", "database": "ok", "version": self.version}
+
+    def op_getCurrentOrg(self, **_: Any) -> Reply:
+        return 200, {"id": self.org_id, "name": f"Org {self.org_id}",
+                     "address": {"address1": "", "address2": "", "city": "", "zipCode": "", "state": "",
+                                 "country": ""}}
 
     # --- folders ---------------------------------------------------------------------------------
 
@@ -380,8 +425,9 @@ class FakeGrafana:
 
     def _ds_view(self, row: dict[str, Any]) -> dict[str, Any]:
         view = {k: v for k, v in row.items() if k != "secureJsonData"}
-        view.update(orgId=1, typeLogoUrl=f"public/app/plugins/datasource/{row['type']}/img/logo.svg",
-                    readOnly=False, secureJsonFields=dict.fromkeys(row.get("secureJsonData", {}), True))
+        view.update(orgId=self.org_id, typeLogoUrl=f"public/app/plugins/datasource/{row['type']}/img/logo.svg",
+                    readOnly=bool(row.get("readOnly")),
+                    secureJsonFields=dict.fromkeys(row.get("secureJsonData", {}), True))
         return view
 
     def op_getDataSourceByUID(self, *, params: dict[str, str], **_: Any) -> Reply:
@@ -402,7 +448,7 @@ class FakeGrafana:
             return _error(409, "data source with the same name already exists")
         row = {"basicAuth": False, "basicAuthUser": "", "database": "", "user": "", "withCredentials": False,
                "isDefault": False, "jsonData": {}, "url": "", **body, "uid": uid, "id": self.store.new_id(),
-               "version": 1}
+               "version": 1, "readOnly": False}
         self.store.datasources[uid] = row
         return 200, {"id": row["id"], "name": row["name"], "message": "Datasource added",
                      "datasource": self._ds_view(row)}
@@ -411,6 +457,8 @@ class FakeGrafana:
         row = self.store.datasources.get(params["uid"])
         if row is None:
             return _error(404, "Data source not found")
+        if row.get("readOnly"):  # pkg/api/datasources.go: provisioned with editable: false
+            return _error(403, "Cannot update read-only data source")
         if any(d["name"] == body.get("name") and u != params["uid"] for u, d in self.store.datasources.items()):
             return _error(409, "data source with the same name already exists")
         secure = {**row.get("secureJsonData", {}), **body.get("secureJsonData", {})}
@@ -423,7 +471,9 @@ class FakeGrafana:
 
     def _group_view(self, folder: str, name: str) -> dict[str, Any]:
         row = self.store.rule_groups[(folder, name)]
-        return {"title": name, "folderUid": folder, "interval": row["interval"], "rules": row["rules"]}
+        # Grafana answers from the group as stored, without its provenance (omitempty).
+        rules = [{k: v for k, v in r.items() if k != "provenance"} for r in row["rules"]]
+        return {"title": name, "folderUid": folder, "interval": row["interval"], "rules": rules}
 
     def op_RouteGetAlertRuleGroup(self, *, params: dict[str, str], **_: Any) -> Reply:
         key = (params["FolderUID"], params["Group"])
@@ -470,7 +520,7 @@ class FakeGrafana:
             if not _DURATION.match(rule["for"]):
                 return _error(400, f"invalid for: {rule['for']!r}")
             ident = old[uid]["id"] if uid in old else self.store.new_id()
-            rules.append({**rule, "uid": uid, "id": ident, "orgID": 1, "updated": _now(),
+            rules.append({**rule, "uid": uid, "id": ident, "orgID": self.org_id, "updated": _now(),
                           "provenance": provenance})
         writes = self.store.rule_groups.get((folder, name), {}).get("writes", 0) + 1
         self.store.rule_groups[(folder, name)] = {"interval": interval, "rules": rules, "writes": writes}

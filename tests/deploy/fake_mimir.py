@@ -1,16 +1,16 @@
-"""A Mimir ruler HTTP API of our own, following ``../shared/contracts/mimir-ruler-api-notes.md``.
+"""A Mimir (or Cortex) ruler HTTP API of our own, following ``tests/contracts/mimir-ruler.json``.
 
-Routes under ``/prometheus/config/v1/rules``: GET all / a namespace / a group (YAML, 404 "no rule
-groups found"), POST a namespace with ``Content-Type: application/yaml`` and exactly one rule group
-(checked against SchemaStore's Prometheus rule-group schema), 202; DELETE a group or a namespace,
-202. Every request needs ``X-Scope-OrgID`` (401 "no org id" otherwise); state is per tenant.
+Routes under ``/prometheus/config/v1/rules`` (Cortex: ``/api/v1/rules``): GET all / a namespace /
+a group (YAML, 404 "no rule groups found"), POST a namespace with ``Content-Type: application/yaml``
+and exactly one rule group (checked against SchemaStore's Prometheus rule-group schema), 202;
+DELETE a group or a namespace, 202. Every request needs ``X-Scope-OrgID`` (401 "no org id"
+otherwise); state is per tenant.
 Durations are stored the way Mimir re-serialises them (``60s`` comes back as ``1m``), so a
 deploy that compares text instead of meaning would see changes that are not there.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import dataclass
@@ -20,10 +20,11 @@ from urllib.parse import unquote, urlsplit
 import jsonschema
 import yaml
 
-from tests.deploy.contract import CONTRACTS
+from tests.contracts import load
 from tests.deploy.loopback import LoopbackServer
 
-PREFIX = "/prometheus/config/v1/rules"
+RULER = load("mimir-ruler.json")
+PREFIX = RULER["mimir_rules_path"].format(prometheus_prefix="/prometheus")
 _UNITS = (("y", 31536000), ("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 _PART = re.compile(r"(\d+)(ms|s|m|h|d|w|y)")
 
@@ -43,7 +44,7 @@ def go_duration(text: str) -> str:
 
 
 def _group_validator() -> jsonschema.Draft7Validator:
-    schema = json.loads((CONTRACTS / "schemastore-prometheus.rules.json").read_text())
+    schema = load("prometheus-rules.schema.json")
     group = schema["properties"]["groups"]["items"]
     # Mimir accepts source_tenants on top of Prometheus' group fields (the notes say so).
     props = {**group["properties"], "source_tenants": {"type": "array", "items": {"type": "string"}}}
@@ -61,8 +62,10 @@ class Call:
 
 
 class FakeMimir:
-    def __init__(self, *, token: str | None = None) -> None:
+    def __init__(self, *, token: str | None = None, api: str = "mimir") -> None:
         self.token = token
+        # Cortex serves the same API at its own path, which no Mimir prefix produces.
+        self.prefix = RULER["cortex_rules_path"] if api == "cortex" else PREFIX
         self.tenants: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
         self.calls: list[Call] = []
         self.violations: list[str] = []
@@ -98,7 +101,7 @@ class FakeMimir:
     def handle(self, method: str, raw_path: str, headers: dict[str, str], raw: bytes) -> tuple[int, str]:
         with self._lock:
             path = urlsplit(raw_path).path
-            tenant = headers.get("x-scope-orgid")
+            tenant = headers.get(RULER["tenant_header"].lower())
             status, text = self._route(method, path, headers, tenant, raw)
             self.calls.append(Call(method, path, status, tenant, headers.get("content-type"),
                                    headers.get("authorization")))
@@ -106,14 +109,14 @@ class FakeMimir:
 
     def _route(self, method: str, path: str, headers: dict[str, str], tenant: str | None,
                raw: bytes) -> tuple[int, str]:
-        if not path.startswith(PREFIX):
+        if not path.startswith(self.prefix):
             self.violations.append(f"{method} {path}: not a ruler route")
             return 404, "404 page not found\n"
         if self.token is not None and headers.get("authorization") != f"Bearer {self.token}":
             return 401, "unauthorized\n"
         if not tenant:
             return 401, "no org id\n"
-        segments = [unquote(s) for s in path[len(PREFIX):].split("/") if s]
+        segments = [unquote(s) for s in path[len(self.prefix):].split("/") if s]
         spaces = self.tenants.setdefault(tenant, {})
         if method == "GET" and not segments:
             if not any(spaces.values()):
@@ -130,7 +133,7 @@ class FakeMimir:
                 return 404, "group does not exist\n"
             return 200, yaml.safe_dump(group, sort_keys=False)
         if method == "POST" and len(segments) == 1:
-            if headers.get("content-type") != "application/yaml":
+            if headers.get("content-type") != RULER["content_type"]:
                 self.violations.append(f"POST {path} with Content-Type {headers.get('content-type')!r}")
                 return 400, "unsupported content type\n"
             try:

@@ -10,8 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-# (method, path with query, request headers, request body) -> (status, response body, content type)
-Respond = Callable[[str, str, dict[str, str], bytes], tuple[int, bytes, str | None]]
+# (method, path with query, request headers, request body) -> (status, response body, content type or
+# every response header)
+Respond = Callable[[str, str, dict[str, str], bytes], tuple[int, bytes, str | dict[str, str] | None]]
 
 
 class LoopbackServer:
@@ -33,8 +34,9 @@ class LoopbackServer:
                 raw = self.rfile.read(length) if length else b""
                 status, payload, content_type = respond(self.command, self.path, dict(self.headers.items()), raw)
                 self.send_response(status)
-                if content_type is not None:
-                    self.send_header("Content-Type", content_type)
+                headers = {"Content-Type": content_type} if isinstance(content_type, str) else content_type or {}
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)

@@ -23,3 +23,13 @@ def test_tradewatch_diff_runs_from_the_command_line_and_writes_nothing(grafana: 
     assert done.stdout.endswith("Dry run: nothing was changed.\n")
     assert TOKEN not in done.stdout + done.stderr
     assert grafana.writes == []
+
+
+def test_tradewatch_version_prints_the_installed_version() -> None:
+    from importlib import metadata
+
+    done = subprocess.run([sys.executable, "-m", "generator", "--version"], capture_output=True, text=True,
+                          timeout=60, check=False)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"tradewatch {metadata.version('tradewatch')}\n"

@@ -113,8 +113,60 @@ def test_rule_groups_are_validated_like_grafana(fake: FakeGrafana) -> None:
     assert "should be unique" in put(20, [rule, {**rule, "uid": "r2"}]).json()["message"]
     ok = put(20, [rule])
     assert ok.status_code == 200
-    assert ok.json()["rules"][0]["provenance"] == "api"
+    listed = requests.get(f"{fake.url}/api/v1/provisioning/alert-rules", headers=AUTH, timeout=5).json()
+    assert [(r["uid"], r["provenance"]) for r in listed] == [("r1", "api")]
     assert fake.violations == []
+
+
+def test_like_grafana_the_fake_reads_a_rule_group_back_without_provenance_in_the_callers_org() -> None:
+    fake = FakeGrafana(tokens={"t": "Admin"}, org_id=3).start()
+    try:
+        fake.seed_folder("f", "F")
+        rule = {"uid": "r1", "orgID": 1, "folderUID": "f", "ruleGroup": "g", "title": "R", "condition": "A",
+                "noDataState": "OK", "execErrState": "Error", "for": "1m",
+                "data": [{"refId": "A", "datasourceUid": "__expr__", "model": {}}]}
+        url = f"{fake.url}/api/v1/provisioning/folder/f/rule-groups/g"
+        auth = {"Authorization": "Bearer t"}
+        requests.put(url, headers=auth, timeout=5, json={"title": "g", "folderUid": "f", "interval": 20,
+                                                         "rules": [rule]}).raise_for_status()
+
+        (back,) = requests.get(url, headers=auth, timeout=5).json()["rules"]
+        org = requests.get(f"{fake.url}/api/org", headers=auth, timeout=5).json()
+    finally:
+        fake.stop()
+    assert "provenance" not in back
+    assert (back["orgID"], org["id"]) == (3, 3)
+    assert fake.violations == []
+
+
+def test_like_grafana_the_fake_refuses_to_update_a_data_source_provisioned_from_files(fake: FakeGrafana) -> None:
+    fake.seed_datasource({"uid": "p", "name": "P", "type": "prometheus", "access": "proxy",
+                          "url": "http://prometheus:9090"}, read_only=True)
+    url = f"{fake.url}/api/datasources/uid/p"
+
+    view = requests.get(url, headers=AUTH, timeout=5).json()
+    put = requests.put(url, headers=AUTH, timeout=5, json={"name": "P", "type": "prometheus", "access": "proxy",
+                                                            "url": "http://elsewhere:9090"})
+
+    assert view["readOnly"] is True
+    assert (put.status_code, put.json()["message"]) == (403, "Cannot update read-only data source")
+    assert fake.store.datasources["p"]["url"] == "http://prometheus:9090"
+
+
+def test_the_fake_can_fail_after_saving_redirect_and_answer_with_a_login_page(fake: FakeGrafana) -> None:
+    fake.fail("POST", "^/api/folders$", 504, after=True)
+    fake.fail("GET", "^/api/folders/x$", 302, headers={"Location": "/login"})
+    fake.fail("GET", "^/api/search$", 200, raw="<html>Sign in</html>")
+
+    saved = requests.post(f"{fake.url}/api/folders", headers=AUTH, json={"uid": "x", "title": "X"}, timeout=5)
+    moved = requests.get(f"{fake.url}/api/folders/x", headers=AUTH, timeout=5, allow_redirects=False)
+    page = requests.get(f"{fake.url}/api/search", headers=AUTH, timeout=5)
+
+    assert saved.status_code == 504
+    assert "x" in fake.store.folders
+    assert (moved.status_code, moved.headers["Location"]) == (302, "/login")
+    assert (page.status_code, page.headers["Content-Type"], page.text) == (200, "text/html; charset=utf-8",
+                                                                          "<html>Sign in</html>")
 
 
 def test_the_fake_ruler_wants_a_tenant_and_one_group_per_post() -> None:

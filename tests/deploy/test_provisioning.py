@@ -19,9 +19,10 @@ from generator.emit import provisioning
 from generator.generate import render
 from generator.model import Spec
 from generator.spec import load
-from tests.deploy.contract import CONTRACTS, definition_errors, grafana_spec
+from tests.contracts import load as load_contract
+from tests.deploy.contract import definition_errors, grafana_spec
 
-SAMPLES = CONTRACTS / "grafana-provisioning"
+SAMPLES: dict[str, Any] = load_contract("grafana-provisioning.json")
 DATA = Path(__file__).parent / "data"
 # Grafana writes and reads durations in these files as text ("1m", "10s"), as its own accepted
 # test data shows; the Swagger spec types Duration as an int64 of nanoseconds.
@@ -31,15 +32,6 @@ DURATION = {"type": "string", "pattern": r"^([0-9]+(ms|s|m|h|d|w|y))+$"}
 @pytest.fixture(scope="module")
 def spec() -> Spec:
     return load(DATA / "tradewatch.yaml")
-
-
-def uncommented(name: str, *, prefix: str = "#", until: str | None = None) -> Any:
-    """A commented sample file with its example lines switched on."""
-    text = (SAMPLES / name).read_text()
-    if until is not None:
-        text = text[: text.index(until)]
-    lines = [ln[len(prefix):] if ln.startswith(prefix) else ln for ln in text.splitlines()]
-    return yaml.safe_load("\n".join(lines))
 
 
 @cache
@@ -59,7 +51,7 @@ def parse(text: str) -> Any:
 
 
 def test_the_datasources_file_uses_only_keys_grafana_reads_and_deploys_uids(spec: Spec) -> None:
-    sample = uncommented("datasources__sample.yaml")["datasources"][0]
+    sample = SAMPLES["datasource_keys"]
     api = set(grafana_spec()["definitions"]["AddDataSourceCommand"]["properties"])
 
     data = parse(provisioning.emit(spec)[provisioning.DATASOURCES_FILE])
@@ -77,19 +69,19 @@ def test_the_datasources_file_uses_only_keys_grafana_reads_and_deploys_uids(spec
 
 
 def test_the_dashboard_provider_puts_the_dashboards_in_deploys_folder(spec: Spec) -> None:
-    sample = uncommented("dashboards__sample.yaml")["providers"][0]
+    sample = SAMPLES["dashboard_provider_keys"]
 
     data = parse(provisioning.emit(spec)[provisioning.DASHBOARDS_FILE])
 
     (provider,) = data["providers"]
     assert set(provider) == set(sample)
-    assert set(provider["options"]) == set(sample["options"])
+    assert set(provider["options"]) == set(SAMPLES["dashboard_provider_option_keys"])
     assert (provider["type"], provider["folder"], provider["folderUid"]) == ("file", "Deploy test", "tw-deploy-test")
     assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
 
 
 def test_the_export_schema_with_text_durations_accepts_grafanas_own_rule_file() -> None:
-    accepted = yaml.safe_load((SAMPLES / "alerting-testdata__alert_rules__correct-properties__rules.yml").read_text())
+    accepted = SAMPLES["accepted_alert_rule_file"]
     # Grafana's test data spells one key datasourceUID; the export format writes datasourceUid.
     literal = [e.message for e in jsonschema.Draft4Validator(
         {"definitions": grafana_spec()["definitions"], "$ref": "#/definitions/AlertingFileExport"}
@@ -107,7 +99,7 @@ def test_no_alerting_file_unless_grafana_evaluates_the_alerts(spec: Spec) -> Non
 
 
 def test_the_alerting_file_matches_grafanas_file_format(spec: Spec) -> None:
-    sample = uncommented("alerting__sample.yaml", prefix="# ", until="# # List of alert rule UIDs")["groups"][0]
+    sample = SAMPLES["alert_rule_group_keys"]
     export_rule = set(grafana_spec()["definitions"]["AlertRuleExport"]["properties"])
 
     data = parse(provisioning.emit(dataclasses.replace(spec, evaluator="grafana"))[provisioning.ALERTING_FILE])

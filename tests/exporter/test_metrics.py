@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Counter
 
 from exporters.catalogue import CATALOGUE
 from exporters.metrics import Recorder
@@ -168,3 +168,15 @@ def test_readme_metric_table_matches_the_catalogue() -> None:
     rows = re.findall(r"^\| `([a-z_]+)` \| (\w+) \|([^|]*)\|", table, flags=re.MULTILINE)
     documented = {name: (kind, tuple(re.findall(r"`(\w+)`", labels))) for name, kind, labels in rows}
     assert documented == {name: (d.kind, d.labels) for name, d in CATALOGUE.items()}
+
+
+def test_a_registry_refuses_a_second_collector_of_the_same_metric_names() -> None:
+    registry = CollectorRegistry()
+    registry.register(Recorder())
+    before = registry.get_sample_value("trades_total", {"status": "success"})
+
+    with pytest.raises(ValueError, match="Duplicated timeseries"):
+        registry.register(Recorder())
+    with pytest.raises(ValueError, match="Duplicated timeseries"):
+        Counter("trades", "a second trades counter", ["status"], registry=registry)
+    assert registry.get_sample_value("trades_total", {"status": "success"}) == before == 0.0

@@ -39,7 +39,7 @@ def interpolated(text: str) -> str:
 
 
 def test_compose_file_is_valid_against_the_compose_specification(compose: dict[str, Any]) -> None:
-    jsonschema.Draft7Validator(contract("compose-spec.json")).validate(compose)
+    jsonschema.Draft7Validator(contract("compose.schema.json")).validate(compose)
 
 
 def test_every_image_is_pinned_to_a_version(compose: dict[str, Any]) -> None:
