@@ -16,6 +16,7 @@ HEIGHT = 8
 STAT_WIDTH = 6
 STAT_HEIGHT = 5
 COLUMNS = 24
+ROW_HEIGHT = 1
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,11 @@ class Slot:
 
 
 def area_slots(spec: Spec, dashboard: str) -> tuple[Slot, ...]:
-    """Two panels a row, in spec order; ids from 1."""
+    """Two panels a row, in spec order, under the "Alerted signals" row header; ids from 1."""
     signals = spec.signals_on(dashboard)
     per_row = COLUMNS // WIDTH
     return tuple(
-        Slot(s, i + 1, (i % per_row) * WIDTH, (i // per_row) * HEIGHT, WIDTH, HEIGHT)
+        Slot(s, i + 1, (i % per_row) * WIDTH, ROW_HEIGHT + (i // per_row) * HEIGHT, WIDTH, HEIGHT)
         for i, s in enumerate(signals)
     )
 

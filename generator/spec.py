@@ -53,6 +53,7 @@ from generator.model import (
     State,
     Tier,
 )
+from generator.spec_panels import build_views
 from generator.units import (
     Dimension,
     UnitError,
@@ -181,6 +182,9 @@ class _Builder:
 
     def err(self, path: YamlPath, message: str) -> None:
         self.errors.append(self.loc.error(path, message))
+
+    def line(self, path: YamlPath) -> int:
+        return self.loc.where(path)[0]
 
     def _families(self) -> dict[str, _Family]:
         metrics = dict(CATALOGUE)
@@ -507,4 +511,5 @@ class _Builder:
             dashboards=dashboards, signals=tuple(signals.values()), alerts=tuple(alerts),
             notifications=self.notifications(used), labels=tuple(sorted(raw.get("labels", {}).items())),
             evaluator=cast(Evaluator, raw.get("evaluator", "prometheus")),
+            views=build_views(self, signals.values(), names),
         )
