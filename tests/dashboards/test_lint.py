@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
+import yaml
 
 from generator.emit.dashboards import contract_metrics, display_name
 from generator.layout import panel_of
@@ -134,3 +136,25 @@ def test_each_per_label_threshold_is_drawn_on_its_own_series_only(spec: Path) ->
                     assert threshold in steps, f"{shown!r} is drawn with {steps}, not its own {threshold}"
                 else:
                     assert steps == default, f"{shown!r} took another series' threshold"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_an_alert_on_one_series_opens_its_panel_with_that_series_selected(spec: Path) -> None:
+    by_uid = {b["uid"]: b for b in boards(spec).values()}
+    checked = 0
+    for path in sorted((spec.parent / "alert_rules").glob("*.rules.yml")):
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            for rule in group["rules"]:
+                url = rule.get("annotations", {}).get("dashboard_url")
+                if url is None:
+                    continue
+                parsed = urlparse(url)
+                board = by_uid[parsed.path.split("/")[2]]
+                variables = {v["name"] for v in board["templating"]["list"]}
+                for key, (value,) in parse_qs(parsed.query).items():
+                    if key.startswith("var-"):
+                        assert key[4:] in variables, f"{rule['alert']} selects ${key[4:]}, which {board['uid']} lacks"
+                        assert value == f"{{{{ $labels.{key[4:]} | urlquery }}}}"
+                        checked += 1
+    if spec_id(spec) in ("default", "cex", "defi-testnet"):
+        assert checked, "no alert on a broken-down signal selects its series"
