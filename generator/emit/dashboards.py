@@ -221,11 +221,13 @@ def extra_targets(panel: ExtraPanel, variables: Sequence[str]) -> list[g.Target]
 # --- panels -------------------------------------------------------------------------------------
 
 def _description(spec: Spec, signal: Signal) -> str:
-    lines = [signal.description] if signal.description else [f"{signal.title}, as the alerts read it."]
+    lines = [signal.description] if signal.description else []
     for alert in spec.alerts_on(signal):
         for tier in alert.tiers:
             op = {">": "above", "<": "below", "==": "when"}[tier.op]
             lines.append(f"{alert.name} ({tier.severity}) fires {op} {tier.display} for {tier.for_}.")
+    if not spec.alerts_on(signal):
+        lines.append(f"{'' if lines else signal.title + '. '}No alert reads this panel.")
     return " ".join(lines)
 
 
