@@ -146,7 +146,7 @@ def _panel(ctx: Context, name: str, body: dict[str, Any], dashboards: set[str]) 
     if fam is None:
         return None
     metric = fam.metric
-    if metric.kind == "histogram" and fam.series != metric.name:
+    if kind in ("percentiles", "heatmap") and fam.series != metric.name:
         ctx.err((*kpath, "metric"), f"name the histogram {metric.name!r}, not its {fam.series!r} series")
     for i, label in enumerate(by):
         if label not in metric.labels:

@@ -7,15 +7,18 @@ import re
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from generator.demo.stack import LocalStack, quick
 from generator.model import Spec
 from generator.procs import ManagedProcess, free_port, http_ready
-from tests.conftest import SPECS
-from tests.dashboards.helpers import boards, panels
+from generator.tools import Promtool
+from tests.conftest import SPECS, spec_id
+from tests.dashboards.helpers import boards, exprs, panels
 
 pytestmark = pytest.mark.servers
 
@@ -80,3 +83,19 @@ def test_every_panel_query_returns_series_and_every_variable_lists_values(promet
             assert values, f"{name}: ${var['name']} lists no values"
     assert checked > 40
     assert not empty, "queries without series:\n" + "\n".join(empty)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_every_query_of_every_spec_parses_with_prometheus_own_parser(spec: Path, promtool: Promtool,
+                                                                    tmp_path: Path) -> None:
+    """The examples' systems have no simulator; their queries at least pass promtool's parser."""
+    rules: list[dict[str, object]] = []
+    for name, board in boards(spec).items():
+        variables = [v["name"] for v in board["templating"]["list"] if v["type"] == "query"]
+        for where, expr in exprs(board):
+            rules.append({"record": f"dashboard:{name}:{len(rules)}", "expr": substitute(expr, variables),
+                          "labels": {"where": where}})
+    path = tmp_path / "queries.rules.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard queries", "rules": rules}]}))
+    result = promtool.check_rules([path])
+    assert result.ok, result.message
