@@ -383,7 +383,7 @@ def _alerts_of(spec: Spec, name: str) -> list[str]:
     return [a.name for a in spec.alerts if a.signal.dashboard == name]
 
 
-def alert_annotations(spec: Spec, name: str) -> list[dict[str, Any]]:
+def alert_marks(spec: Spec, name: str) -> list[dict[str, Any]]:
     """When each alert of the dashboard fired, from Prometheus's ALERTS series."""
     builtin = {
         "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True, "hide": True,
@@ -483,7 +483,7 @@ def build(spec: Spec, name: str) -> dict[str, Any]:
                                asDropdown=True, keepTime=True, includeVars=True)],
     )
     out = modernise(json.loads(json.dumps(dashboard.to_json_data(), cls=DashboardEncoder)))
-    out["annotations"] = {"list": alert_annotations(spec, name)}
+    out["annotations"] = {"list": alert_marks(spec, name)}
     intervals = ["5s", "10s", "30s", "1m", "5m", "15m"]
     if spec.views.refresh not in intervals:
         intervals.insert(0, spec.views.refresh)
