@@ -511,5 +511,5 @@ class _Builder:
             dashboards=dashboards, signals=tuple(signals.values()), alerts=tuple(alerts),
             notifications=self.notifications(used), labels=tuple(sorted(raw.get("labels", {}).items())),
             evaluator=cast(Evaluator, raw.get("evaluator", "prometheus")),
-            views=build_views(self, signals.values(), names),
+            views=build_views(self, signals.values(), names, alerts),
         )

@@ -21,6 +21,7 @@ from generator.errors import YamlPath
 from generator.model import (
     DEFAULT_PERCENTILES,
     Aggregate,
+    Alert,
     ExtraPanel,
     PanelKind,
     Selector,
@@ -93,8 +94,11 @@ def signal_metrics(signal: Signal) -> set[str]:
     return names
 
 
-def build_views(ctx: Context, signals: Iterable[Signal], dashboards: set[str]) -> Views:
+def build_views(ctx: Context, signals: Iterable[Signal], dashboards: set[str],
+                alerts: Iterable[Alert] = ()) -> Views:
     raw = ctx.raw
+    for alert in alerts:
+        _check_drawable_overrides(ctx, alert)
     panels = [p for name, body in raw.get("panels", {}).items()
               if (p := _panel(ctx, name, body, dashboards)) is not None]
     read = {m for s in signals for m in signal_metrics(s)} | {p.source.metric for p in panels if p.source}
@@ -171,6 +175,18 @@ def _panel(ctx: Context, name: str, body: dict[str, Any], dashboards: set[str]) 
     description = body.get("description") or metric.help
     return ExtraPanel(**common, description=description, dim=dim, source=sel,
                       labels=tuple(label for label in metric.labels if label not in by), **extra)
+
+
+def _check_drawable_overrides(ctx: Context, alert: Alert) -> None:
+    """A per-label threshold is drawn on the series Grafana names from the legend; with a second
+    breakdown label in the legend those names are unknown until the data arrives."""
+    by = alert.signal.by
+    for tier in alert.tiers:
+        for label in sorted({o.label for o in tier.overrides}):
+            if len(by) > 1:
+                ctx.err(("alerts", alert.name, "tiers", tier.severity, "per_label", label),
+                        f"per-label thresholds need a signal broken down by {label!r} alone (its by is "
+                        f"[{', '.join(by)}]); the dashboard could not draw this threshold on its own series")
 
 
 def _check_variables(ctx: Context, panels: list[ExtraPanel], signals: Iterable[Signal]) -> None:

@@ -66,3 +66,17 @@ def test_a_bad_panel_is_an_error_naming_its_field(panel: dict[str, Any], field: 
 def test_leaving_out_an_unknown_metric_is_an_error() -> None:
     with pytest.raises(SpecErrors, match=r"leave_out\[0\].*'pnl' is not a metric of the watched systems"):
         load_text(yaml.safe_dump(default_with(leave_out=["pnl"])), "t.yaml")
+
+
+def test_a_per_label_threshold_on_a_signal_broken_down_by_two_labels_is_an_error() -> None:
+    raw = default_with()
+    raw["signals"]["transitions"] = {"title": "Breaker transitions", "dashboard": "trading",
+                                     "by": ["from_state", "to_state"],
+                                     "rate": {"metric": "circuit_breaker_transitions_total"}}
+    raw["alerts"]["BreakerFlapping"] = {"signal": "transitions", "summary": "Breaker flapping", "tiers": {
+        "warning": {"above": "1/s", "per_label": {"to_state": {"open": "0.5/s"}}}}}
+    with pytest.raises(SpecErrors) as caught:
+        load_text(yaml.safe_dump(raw), "t.yaml")
+    (error,) = caught.value.errors
+    assert "alerts.BreakerFlapping.tiers.warning.per_label.to_state" in str(error)
+    assert "need a signal broken down by 'to_state' alone" in str(error)
