@@ -52,9 +52,6 @@ class Context(Protocol):
 
     raw: dict[str, Any]
 
-    @property
-    def families(self) -> Mapping[str, Family]: ...
-
     def err(self, path: YamlPath, message: str) -> None: ...
 
     def selector(self, raw: Mapping[str, Any], path: YamlPath,
@@ -63,15 +60,28 @@ class Context(Protocol):
     def line(self, path: YamlPath) -> int: ...
 
 
+def _declared(metrics: Mapping[str, Any]) -> list[MetricDef]:
+    return [MetricDef(name, body["type"], body["unit"], body.get("help", ""), labels=tuple(body.get("labels", ())),
+                      buckets=tuple(body.get("buckets", ())), states=tuple(body.get("states", ())))
+            for name, body in metrics.items() if name not in CATALOGUE]
+
+
 def contract_metrics(raw: Mapping[str, Any], read: Iterable[str]) -> tuple[MetricDef, ...]:
-    """Every metric of the systems a spec watches: its ``external_metrics``, plus the tradewatch
-    exporter's catalogue when the spec reads any of the exporter's metrics (``read``: series names)."""
-    external = [MetricDef(name, body["type"], body["unit"], body.get("help", ""), labels=tuple(body.get("labels", ())),
-                          buckets=tuple(body.get("buckets", ())), states=tuple(body.get("states", ())))
-                for name, body in raw.get("external_metrics", {}).items() if name not in CATALOGUE]
+    """Every metric of the systems a spec watches, each once. With ``systems``: what each system
+    declares, and the exporter's catalogue for ``exporter: tradewatch``. Without: ``external_metrics``,
+    plus the catalogue when the spec reads any of the exporter's series (``read``: series names)."""
     exporter_series = {s for m in CATALOGUE.values() for s in m.series_names}
-    watches_exporter = any(name in exporter_series for name in read)
-    return (*(CATALOGUE.values() if watches_exporter else ()), *external)
+    if "systems" in raw:
+        systems = raw["systems"].values()
+        watches_exporter = any(body.get("exporter") == "tradewatch" for body in systems)
+        declared = [m for body in systems for m in _declared(body.get("metrics", {}))]
+    else:
+        watches_exporter = any(name in exporter_series for name in read)
+        declared = _declared(raw.get("external_metrics", {}))
+    unique: dict[str, MetricDef] = {}
+    for m in [*(CATALOGUE.values() if watches_exporter else ()), *declared]:
+        unique.setdefault(m.name, m)  # two systems may publish one name; it is drawn once
+    return tuple(unique.values())
 
 
 def metrics_in(expr: str, contract: Iterable[MetricDef]) -> set[str]:

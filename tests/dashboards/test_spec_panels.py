@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 import yaml
 
+from exporters.catalogue import CATALOGUE
 from generator.emit.dashboards import build
 from generator.errors import SpecErrors
 from generator.spec import load_text
+from generator.spec_panels import contract_metrics
 from tests.conftest import ROOT
 
 
@@ -80,3 +82,22 @@ def test_a_per_label_threshold_on_a_signal_broken_down_by_two_labels_is_an_error
     (error,) = caught.value.errors
     assert "alerts.BreakerFlapping.tiers.warning.per_label.to_state" in str(error)
     assert "need a signal broken down by 'to_state' alone" in str(error)
+
+
+def test_the_contract_of_a_spec_with_systems_is_what_each_system_publishes() -> None:
+    raw = {"systems": {
+        "engine": {"exporter": "tradewatch"},
+        "cex-trader": {"metrics": {
+            "order_latency_seconds": {"type": "histogram", "unit": "seconds", "labels": ["trading_pair"],
+                                      "buckets": [0.1, 1]},
+            "cpu_usage_percent": {"type": "gauge", "unit": "percent", "labels": ["component"]}}},
+    }}
+    names = [m.name for m in contract_metrics(raw, read=())]
+    assert names[:len(CATALOGUE)] == list(CATALOGUE)
+    assert names[len(CATALOGUE):] == ["order_latency_seconds"]  # cpu_usage_percent is drawn once
+
+
+def test_without_systems_the_exporter_is_watched_only_when_the_spec_reads_it() -> None:
+    raw = {"external_metrics": {"gas_price_gwei": {"type": "gauge", "unit": "gwei"}}}
+    assert [m.name for m in contract_metrics(raw, read=["gas_price_gwei"])] == ["gas_price_gwei"]
+    assert len(contract_metrics(raw, read=["trades_total"])) == len(CATALOGUE) + 1
