@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from exporters.catalogue import MetricDef
 from generator.units import Dimension, Duration
 
 Severity = Literal["critical", "warning", "info"]
@@ -199,6 +200,44 @@ class Notifications:
     routes: tuple[PriorityRoute, ...]
 
 
+PanelKind = Literal["percentiles", "heatmap", "rate", "increase", "value", "expr"]
+DEFAULT_PERCENTILES: tuple[float, ...] = (0.5, 0.95, 0.99, 0.999)
+
+
+@dataclass(frozen=True)
+class ExtraPanel:
+    """A panel no alert needs: one metric drawn the way its kind reads best, or raw PromQL."""
+
+    name: str
+    title: str
+    description: str
+    dashboard: str
+    row: str
+    kind: PanelKind
+    dim: Dimension
+    source: Selector | None = None  # None for expr
+    by: tuple[str, ...] = ()
+    # Labels each series carries besides ``by`` (a stateset's state label): variables may filter them.
+    labels: tuple[str, ...] = ()
+    quantiles: tuple[float, ...] = DEFAULT_PERCENTILES
+    aggregate: Aggregate = "max"
+    per_seconds: float = 1.0  # rate shown per this many seconds
+    expr: str = ""
+    legend: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Views:
+    """What the dashboards show beyond the alerted signals, and how they behave."""
+
+    panels: tuple[ExtraPanel, ...] = ()
+    refresh: str = "30s"
+    leave_out: tuple[str, ...] = ()
+    # Every metric the watched systems publish (name, kind, unit, labels, help), in contract order.
+    contract: tuple[MetricDef, ...] = ()
+
+
 @dataclass(frozen=True)
 class Spec:
     name: str
@@ -215,6 +254,7 @@ class Spec:
     notifications: Notifications
     labels: tuple[tuple[str, str], ...] = field(default=())
     evaluator: Evaluator = "prometheus"
+    views: Views = field(default_factory=Views)
 
     def signals_on(self, dashboard: str) -> tuple[Signal, ...]:
         return tuple(s for s in self.signals if s.dashboard == dashboard)

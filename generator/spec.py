@@ -55,6 +55,7 @@ from generator.model import (
     Tier,
 )
 from generator.ranges import ValueRange, value_range
+from generator.spec_panels import build_views
 from generator.units import (
     UNIT_DIMENSION,
     Dimension,
@@ -228,6 +229,9 @@ class _Builder:
 
     def err(self, path: YamlPath, message: str) -> None:
         self.errors.append(self.loc.error(path, message))
+
+    def line(self, path: YamlPath) -> int:
+        return self.loc.where(path)[0]
 
     def family(self, name: str, path: YamlPath, job: str | None = None) -> Family | None:
         """The family ``name`` belongs to in the contract; an error at ``path`` if there is none."""
@@ -648,4 +652,5 @@ class _Builder:
             dashboards=dashboards, signals=tuple(signals.values()), alerts=tuple(alerts),
             notifications=self.notifications(used), labels=tuple(sorted(raw.get("labels", {}).items())),
             evaluator=cast(Evaluator, raw.get("evaluator", "prometheus")),
+            views=build_views(self, signals.values(), names, alerts),
         )

@@ -132,8 +132,11 @@ def the_alert_names_its_pair() -> dict[str, Any]:
         threshold = {"critical": "500ms", "warning": "100ms"}[severity]
         description = (f"Order execution P95 latency on cex-trader (trading_pair={pair}) is {value} "
                        f"(threshold: {threshold}).")
+        # The dashboard link opens the panel with the alert's own pair selected.
+        link = rule["annotations"]["dashboard_url"].replace("{{ $labels.trading_pair | urlquery }}", pair)
         expected.append({"exp_labels": {**rule["labels"], "job": "cex-trader", "trading_pair": pair},
-                         "exp_annotations": {**rule["annotations"], "description": description}})
+                         "exp_annotations": {**rule["annotations"], "description": description,
+                                             "dashboard_url": link}})
     return {"alertname": "OrderExecutionLatencyHigh", "eval_time": "20m", "exp_alerts": expected}
 
 

@@ -8,17 +8,21 @@ loads the JSON as it is instead of migrating it.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
 from grafanalib import core as g
 from grafanalib._gen import DashboardEncoder
 
-from generator import conventions
+from exporters.catalogue import MetricDef
+from generator import conventions, promql
 from generator.layout import Slot, area_slots, overview_slots, signal_url
-from generator.model import Quantile, Severity, Signal, Spec, State, Tier
+from generator.model import ExtraPanel, Quantile, Selector, Severity, Signal, Spec, State, Tier
 from generator.render import to_json
-from generator.units import Dimension
+from generator.spec_panels import metrics_in, signal_metrics
+from generator.units import UNIT_DIMENSION, Dimension
 
 SCHEMA_VERSION = 39
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
@@ -90,21 +94,25 @@ def state_colors(spec: Spec, signal: Signal) -> list[str]:
     return colors
 
 
-def override_configs(spec: Spec, signal: Signal) -> list[dict[str, Any]]:
-    """Per-label thresholds as field overrides on the series whose legend is that label value."""
-    by_value: dict[str, list[tuple[Tier, float]]] = {}
+def override_configs(spec: Spec, signal: Signal, filters: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Per-label thresholds as field overrides on the series Grafana draws for that label value: the
+    matcher names the display names the panel's legend formats render to for it."""
+    legends = [t.legendFormat for t in targets(signal, filters)]
+    by_value: dict[tuple[str, str], list[tuple[Tier, float]]] = {}
     for tier in signal_tiers(spec, signal):
         for o in tier.overrides:
-            by_value.setdefault(o.value, [])
-    for value, pairs in by_value.items():
+            by_value.setdefault((o.label, o.value), [])
+    for (label, value), pairs in by_value.items():
         for tier in signal_tiers(spec, signal):
-            chosen = next((o.threshold for o in tier.overrides if o.value == value), tier.threshold)
+            chosen = next((o.threshold for o in tier.overrides if (o.label, o.value) == (label, value)),
+                          tier.threshold)
             if chosen is not None:
                 pairs.append((tier, chosen))
     return [
-        {"matcher": {"id": "byNames", "options": {"mode": "include", "names": [value], "readOnly": True}},
+        {"matcher": {"id": "byNames", "options": {"mode": "include", "names": series_names(legends, label, value),
+                                                   "readOnly": True}},
          "properties": [{"id": "thresholds", "value": {"mode": "absolute", "steps": threshold_steps(pairs)}}]}
-        for value, pairs in sorted(by_value.items())
+        for (label, value), pairs in sorted(by_value.items())
     ]
 
 
@@ -116,18 +124,54 @@ def value_mappings(spec: Spec, signal: Signal) -> list[dict[str, Any]]:
     return [{"type": "value", "options": options}]
 
 
-# --- panels -------------------------------------------------------------------------------------
+# --- display names, as Grafana computes them --------------------------------------------------
+
+_LEGEND_TOKEN = re.compile(r"(\{\{[^{}]*?\}\})")
+
+
+def display_name(legend_format: str, labels: dict[str, str]) -> str:
+    """The name Grafana gives a Prometheus series drawn with ``legend_format`` (its
+    ``renderLegendFormat``: each ``{{ label }}`` becomes the label's value; an unknown label stays as
+    written)."""
+    def sub(match: re.Match[str]) -> str:
+        key = match.group(1)[2:-2].strip()
+        return labels.get(key, match.group(1))
+    return _LEGEND_TOKEN.sub(sub, legend_format)
+
+
+def series_names(legends: Sequence[str], label: str, value: str) -> list[str]:
+    """The display names of the series, drawn with any of ``legends``, whose ``label`` is ``value``.
+
+    Exact names need legends that hold no other label (a signal's legend holds its ``by`` labels,
+    so a per-label threshold is exact when the signal breaks down by that label alone)."""
+    return list(dict.fromkeys(display_name(legend_format, {label: value}) for legend_format in legends))
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+JOB = 'job=~"$job"'
+RATE_INTERVAL = "$__rate_interval"
+
+
+def _matchers(labels: Sequence[str], variables: Sequence[str]) -> list[str]:
+    """``job`` plus a filter for each dashboard variable the series carry."""
+    return [JOB, *(f'{v}=~"${v}"' for v in variables if v in labels)]
+
 
 def legend(signal: Signal) -> str:
     return " ".join(f"{{{{{label}}}}}" for label in signal.by) or "{{job}}"
 
 
-def targets(signal: Signal) -> list[g.Target]:
-    job = '{job=~"$job"}'
+def _by_legend(by: Sequence[str]) -> str:
+    return " ".join(f"{{{{{label}}}}}" for label in by) or "{{job}}"
+
+
+def targets(signal: Signal, variables: Sequence[str] = ()) -> list[g.Target]:
+    sel = "{" + ", ".join(_matchers(signal.by, variables)) + "}"
     if isinstance(signal.query, Quantile):
         qs = sorted({signal.query.q, *signal.query.show})
         return [
-            g.Target(expr=f"{conventions.record_name(signal, q)}{job}",
+            g.Target(expr=f"{conventions.record_name(signal, q)}{sel}",
                      legendFormat=f"{conventions.quantile_tag(q).upper()} {legend(signal)}",
                      refId=chr(ord("A") + i), datasource=DATASOURCE)
             for i, q in enumerate(qs)
@@ -135,10 +179,45 @@ def targets(signal: Signal) -> list[g.Target]:
     record = conventions.record_name(signal)
     if record is None:  # absence: draw how many series are there
         assert hasattr(signal.query, "source")
-        return [g.Target(expr=f"count by (job) ({signal.query.source.metric}{job})",
+        return [g.Target(expr=f"count by (job) ({signal.query.source.metric}{{{JOB}}})",
                          legendFormat="{{job}}", refId="A", datasource=DATASOURCE)]
-    return [g.Target(expr=f"{record}{job}", legendFormat=legend(signal), refId="A", datasource=DATASOURCE)]
+    return [g.Target(expr=f"{record}{sel}", legendFormat=legend(signal), refId="A", datasource=DATASOURCE)]
 
+
+def extra_targets(panel: ExtraPanel, variables: Sequence[str]) -> list[g.Target]:
+    if panel.kind == "expr":
+        return [g.Target(expr=panel.expr, legendFormat=panel.legend, refId="A", datasource=DATASOURCE)]
+    assert panel.source is not None
+    labels = (*panel.by, *panel.labels)
+    extra = _matchers(labels, variables)
+    by = ", ".join(("job", *panel.by))
+    if panel.kind in ("percentiles", "heatmap"):
+        buckets = f"rate({promql.selector(panel.source, extra=extra, suffix='_bucket')}[{RATE_INTERVAL}])"
+        if panel.kind == "heatmap":
+            return [g.Target(expr=f"sum by (le) ({buckets})", legendFormat="{{le}}", refId="A",
+                             format="heatmap", datasource=DATASOURCE)]
+        return [
+            g.Target(expr=f"histogram_quantile({promql.number(q)}, sum by ({by}, le) ({buckets}))",
+                     legendFormat=f"{conventions.quantile_tag(q).upper()} {_by_legend(panel.by)}",
+                     refId=chr(ord("A") + i), datasource=DATASOURCE)
+            for i, q in enumerate(panel.quantiles)
+        ]
+    sel = promql.selector(panel.source, extra=extra)
+    if panel.kind == "rate":
+        scale = "" if panel.per_seconds == 1 else f"{promql.number(panel.per_seconds)} * "
+        expr = f"{scale}sum by ({by}) (rate({sel}[{RATE_INTERVAL}]))"
+    elif panel.kind == "increase":
+        expr = f"sum by ({by}) (increase({sel}[{RATE_INTERVAL}]))"
+    else:
+        keep = ", ".join(("job", *panel.by, *(lb for lb in panel.labels if panel.dim.value == "state")))
+        expr = f"{panel.aggregate} by ({keep}) ({sel})"
+        if panel.dim.value == "state":
+            return [g.Target(expr=expr, legendFormat=" ".join(f"{{{{{lb}}}}}" for lb in panel.labels),
+                             refId="A", datasource=DATASOURCE)]
+    return [g.Target(expr=expr, legendFormat=_by_legend(panel.by), refId="A", datasource=DATASOURCE)]
+
+
+# --- panels -------------------------------------------------------------------------------------
 
 def _description(spec: Spec, signal: Signal) -> str:
     lines = [signal.description] if signal.description else []
@@ -146,17 +225,24 @@ def _description(spec: Spec, signal: Signal) -> str:
         for tier in alert.tiers:
             op = {">": "above", "<": "below", "==": "when"}[tier.op]
             lines.append(f"{alert.name} ({tier.severity}) fires {op} {tier.display} for {tier.for_}.")
+    if not spec.alerts_on(signal):
+        lines.append(f"{'' if lines else signal.title + '. '}No alert reads this panel.")
     return " ".join(lines)
 
 
-def area_panel(spec: Spec, slot: Slot) -> g.Panel:
+def _grid(box: tuple[int, int, int, int]) -> g.GridPos:
+    x, y, w, h = box
+    return g.GridPos(h=h, w=w, x=x, y=y)
+
+
+def area_panel(spec: Spec, slot: Slot, variables: Sequence[str] = ()) -> g.Panel:
     signal = slot.signal
     common: dict[str, Any] = {
         "title": signal.title, "id": slot.panel_id, "description": _description(spec, signal),
-        "dataSource": DATASOURCE, "targets": targets(signal),
+        "dataSource": DATASOURCE, "targets": targets(signal, variables),
         "gridPos": g.GridPos(h=slot.h, w=slot.w, x=slot.x, y=slot.y),
         "thresholds": default_steps(spec, signal),
-        "overrides": override_configs(spec, signal),
+        "overrides": override_configs(spec, signal, variables),
         "mappings": value_mappings(spec, signal),
     }
     if isinstance(signal.query, State):
@@ -164,6 +250,33 @@ def area_panel(spec: Spec, slot: Slot) -> g.Panel:
     bounds = {"valueMin": 0, "valueMax": 1} if signal.dim is Dimension.RATIO else {}
     return g.TimeSeries(**common, **bounds, unit=signal.dim.grafana_unit, thresholdsStyleMode="line+area",
                         legendDisplayMode="table", legendCalcs=["lastNotNull", "max"], tooltipMode="multi")
+
+
+def extra_panel(panel: ExtraPanel, panel_id: int, box: tuple[int, int, int, int],
+                variables: Sequence[str]) -> g.Panel:
+    description = f"{panel.description.rstrip('.')}. No alert reads this panel.".lstrip(". ")
+    common: dict[str, Any] = {
+        "title": panel.title, "id": panel_id, "description": description, "dataSource": DATASOURCE,
+        "targets": extra_targets(panel, variables), "gridPos": _grid(box),
+    }
+    unit = panel.dim.grafana_unit
+    if panel.kind == "heatmap":
+        return g.Heatmap(**common, extraJson={
+            "options": {"calculate": False, "cellGap": 1, "color": {"mode": "scheme", "scheme": "Oranges",
+                        "exponent": 0.5, "steps": 64}, "yAxis": {"axisPlacement": "left", "unit": unit},
+                        "rowsFrame": {"layout": "le"}, "tooltip": {"mode": "single", "yHistogram": True},
+                        "legend": {"show": True}, "cellValues": {"unit": "reqps"}},
+            "fieldConfig": {"defaults": {"unit": "reqps", "custom": {"scaleDistribution": {"type": "linear"}}},
+                            "overrides": []},
+        })
+    if panel.dim is Dimension.STATE:
+        return g.StateTimeline(**common, showValue="never", mappings=[
+            {"type": "value", "options": {"0": {"text": "no", "color": "transparent", "index": 0},
+                                          "1": {"text": "yes", "color": "blue", "index": 1}}}])
+    bounds = {"valueMin": 0, "valueMax": 1} if panel.dim is Dimension.RATIO else {}
+    style = {"drawStyle": "bars", "fillOpacity": 80} if panel.kind == "increase" else {}
+    return g.TimeSeries(**common, **bounds, **style, unit=unit, legendDisplayMode="table",
+                        legendCalcs=["lastNotNull", "max"], tooltipMode="multi")
 
 
 def stat_panel(spec: Spec, slot: Slot) -> g.Panel:
@@ -192,38 +305,189 @@ def alert_list_panel(spec: Spec, panel_id: int, y: int) -> dict[str, Any]:
     }
 
 
-# --- dashboards ---------------------------------------------------------------------------------
+def row_panel(title: str, panel_id: int, y: int, collapsed: bool = False,
+              panels: Sequence[Any] = ()) -> g.RowPanel:
+    return g.RowPanel(title=title, id=panel_id, gridPos=g.GridPos(h=1, w=24, x=0, y=y), collapsed=collapsed,
+                      panels=list(panels))
 
-def templating() -> g.Templating:
-    return g.Templating(list=[
+
+# --- what each dashboard shows ------------------------------------------------------------------
+
+def contract_metrics(spec: Spec) -> tuple[MetricDef, ...]:
+    """Every metric of the watched systems' contracts that some dashboard must show."""
+    return tuple(m for m in spec.views.contract if m.name not in spec.views.leave_out)
+
+
+def unplaced(spec: Spec) -> tuple[ExtraPanel, ...]:
+    """An automatic panel for each contract metric that no signal and no ``panels`` entry draws."""
+    read: set[str] = set()
+    for s in spec.signals:
+        read |= signal_metrics(s)
+    for p in spec.views.panels:
+        read |= {p.source.metric} if p.source else metrics_in(p.expr, spec.views.contract)
+    out = []
+    for m in contract_metrics(spec):
+        if read & {m.name, *m.series_names}:
+            continue
+        kind = {"histogram": "percentiles", "counter": "rate"}.get(m.kind, "value")
+        dim = UNIT_DIMENSION[m.unit]
+        if kind == "rate" and dim is Dimension.COUNT:
+            dim = Dimension.RATE
+        by = tuple(lb for lb in m.labels if m.kind != "stateset")
+        labels = tuple(lb for lb in m.labels if lb not in by)
+        if m.kind == "stateset":
+            dim = Dimension.STATE
+        out.append(ExtraPanel(
+            name=m.name, title=m.name, description=m.help or f"{m.name}, as published.",
+            dashboard=conventions.OVERVIEW, row=EVERYTHING_ELSE, kind=kind,  # type: ignore[arg-type]
+            dim=dim, source=Selector(m.name), by=by, labels=labels))
+    return tuple(out)
+
+
+EVERYTHING_ELSE = "Everything else the watched systems publish"
+
+
+def _panels_on(spec: Spec, name: str) -> tuple[ExtraPanel, ...]:
+    if name == conventions.OVERVIEW:
+        return unplaced(spec)
+    return tuple(p for p in spec.views.panels if p.dashboard == name)
+
+
+def variables(spec: Spec, name: str) -> list[tuple[str, str]]:
+    """(label, metric to list its values from) for each breakdown label drawn on the dashboard."""
+    out: dict[str, str] = {}
+    signals = () if name == conventions.OVERVIEW else spec.signals_on(name)
+    for s in signals:
+        record = conventions.record_name(s)
+        for label in s.by:
+            if record is not None:
+                out.setdefault(label, record)
+    for p in _panels_on(spec, name):
+        if p.source is not None:
+            series = p.source.metric + ("_count" if p.kind in ("percentiles", "heatmap") else "")
+            for label in p.by:
+                out.setdefault(label, series)
+        else:
+            for label in p.by:
+                m = next((m for m in spec.views.contract if m.name in metrics_in(p.expr, spec.views.contract)
+                          and label in m.labels), None)
+                if m is not None:
+                    out.setdefault(label, m.series_names[-1] if m.kind == "histogram" else m.name)
+    return list(out.items())
+
+
+def _alerts_of(spec: Spec, name: str) -> list[str]:
+    if name == conventions.OVERVIEW:
+        return [a.name for a in spec.alerts]
+    return [a.name for a in spec.alerts if a.signal.dashboard == name]
+
+
+def alert_marks(spec: Spec, name: str) -> list[dict[str, Any]]:
+    """When each alert of the dashboard fired, from Prometheus's ALERTS series."""
+    builtin = {
+        "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True, "hide": True,
+        "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard",
+    }
+    names = _alerts_of(spec, name)
+    if not names:
+        return [builtin]
+    alternatives = "|".join(promql.escape_regex(n) for n in names)
+    firing = {
+        "name": "Alerts firing", "datasource": DATASOURCE, "enable": True, "hide": False, "iconColor": "red",
+        "expr": f'ALERTS{{alertstate="firing", {JOB}, alertname=~{promql.quote(alternatives)}}}',
+        # Grafana's Prometheus annotation fields (not in the generic dashboard schema).
+        "titleFormat": "{{alertname}} ({{severity}})", "tagKeys": "severity,alertname",
+        "textFormat": "{{alertname}} fired", "useValueForTime": False, "step": "1m",
+    }
+    return [builtin, firing]
+
+
+def templating(spec: Spec, name: str) -> g.Templating:
+    items = [
         g.Template(name="datasource", label="Data source", type="datasource", query="prometheus", default="",
                    includeAll=False),
         g.Template(name="job", label="Job", type="query", query="label_values(up, job)",
                    dataSource=DATASOURCE, includeAll=True, multi=True, allValue=".+", default="$__all",
                    refresh=2, sort=1),
-    ])
+    ]
+    for label, metric in variables(spec, name):
+        items.append(g.Template(name=label, label=label.replace("_", " ").capitalize(), type="query",
+                                query=f"label_values({metric}{{{JOB}}}, {label})", dataSource=DATASOURCE,
+                                includeAll=True, multi=True, allValue=".*", default="$__all", refresh=2, sort=1))
+    return g.Templating(list=items)
+
+
+PANEL_W = 12
+PANEL_H = 8
+
+
+def _extra_rows(panels: Sequence[ExtraPanel], first_id: int, y: int,
+                variables_: Sequence[str]) -> tuple[list[tuple[str, list[g.Panel]]], int]:
+    """Panels grouped by their row, two a line; returns the rows and the next free id."""
+    rows: dict[str, list[ExtraPanel]] = {}
+    for p in panels:
+        rows.setdefault(p.row, []).append(p)
+    out = []
+    next_id = first_id
+    for title, members in rows.items():
+        built = []
+        y += 1
+        for i, p in enumerate(members):
+            box = ((i % 2) * PANEL_W, y + (i // 2) * PANEL_H, PANEL_W, PANEL_H)
+            built.append(extra_panel(p, next_id, box, variables_))
+            next_id += 1
+        y += ((len(members) + 1) // 2) * PANEL_H
+        out.append((title, built))
+    return out, next_id
 
 
 def build(spec: Spec, name: str) -> dict[str, Any]:
     meta = next(d for d in spec.dashboards if d.name == name)
-    panels: list[Any]
+    labels = [label for label, _ in variables(spec, name)]
+    panels: list[Any] = []
     if name == conventions.OVERVIEW:
         slots = overview_slots(spec)
-        panels = [stat_panel(spec, s) for s in slots]
+        stats = [stat_panel(spec, s) for s in slots]
         bottom = max((s.y + s.h for s in slots), default=0)
-        panels.append(alert_list_panel(spec, len(slots) + 1, bottom))
+        alert_list = alert_list_panel(spec, len(slots) + 1, bottom + 1)
+        rows, next_id = _extra_rows(_panels_on(spec, name), len(slots) + 2, 0, labels)
+        panels = [*stats, row_panel("Alerts", next_id, bottom), alert_list]
+        next_id += 1
+        y = bottom + 1 + 8
+        for title, members in rows:
+            # Collapsed: these series are there to be found, not to crowd the glance above.
+            panels.append(row_panel(title, next_id, y, collapsed=True, panels=members))
+            next_id += 1
+            y += 1
     else:
-        panels = [area_panel(spec, s) for s in area_slots(spec, name)]
+        slots = area_slots(spec, name)
+        panels = [area_panel(spec, s, labels) for s in slots]
+        bottom = max((s.y + s.h for s in slots), default=1)
+        rows, next_id = _extra_rows(_panels_on(spec, name), len(slots) + 1, bottom, labels)
+        panels.append(row_panel("Alerted signals", next_id, 0))
+        next_id += 1
+        y = bottom
+        for title, members in rows:
+            panels.append(row_panel(title, next_id, y))
+            next_id += 1
+            panels.extend(members)
+            y = max(m.gridPos.y + m.gridPos.h for m in members)
     note = f"{conventions.GENERATED_MARK}{spec.source}; edit the spec, not this dashboard."
     dashboard = g.Dashboard(
         title=f"{spec.title} / {meta.title}", uid=conventions.dashboard_uid(spec, name),
         description=f"{meta.description} {note}".strip(), tags=conventions.dashboard_tags(spec, name),
-        panels=panels, templating=templating(), editable=True, refresh="30s",
+        panels=panels, templating=templating(spec, name), editable=True, refresh=spec.views.refresh,
         time=g.Time("now-3h", "now"), timezone="browser", graphTooltip=g.GRAPH_TOOLTIP_MODE_SHARED_CROSSHAIR,
-        links=[g.DashboardLink(title=spec.title, type="dashboards", tags=[f"tradewatch-{conventions.slug(spec.name)}"],
+        links=[g.DashboardLink(title=spec.title, type="dashboards", tags=[conventions.spec_tag(spec)],
                                asDropdown=True, keepTime=True, includeVars=True)],
     )
-    return modernise(json.loads(json.dumps(dashboard.to_json_data(), cls=DashboardEncoder)))
+    out = modernise(json.loads(json.dumps(dashboard.to_json_data(), cls=DashboardEncoder)))
+    out["annotations"] = {"list": alert_marks(spec, name)}
+    intervals = ["5s", "10s", "30s", "1m", "5m", "15m"]
+    if spec.views.refresh not in intervals:
+        intervals.insert(0, spec.views.refresh)
+    out["timepicker"] = {"refresh_intervals": intervals}
+    return out
 
 
 def modernise(data: dict[str, Any]) -> dict[str, Any]:
@@ -231,11 +495,6 @@ def modernise(data: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in data.items() if k in DASHBOARD_KEYS and v is not None}
     out["schemaVersion"] = SCHEMA_VERSION
     out["version"] = 1
-    out["timepicker"] = {"refresh_intervals": ["10s", "30s", "1m", "5m", "15m"]}
-    out["annotations"] = {"list": [{
-        "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"}, "enable": True, "hide": True,
-        "iconColor": "rgba(0, 211, 255, 1)", "name": "Annotations & Alerts", "type": "dashboard",
-    }]}
     out["links"] = [_link(link) for link in out.get("links", [])]
     out["templating"] = {"list": [_variable(v) for v in out["templating"]["list"]]}
     out["panels"] = [_panel(p) for p in out["panels"]]
@@ -264,6 +523,9 @@ def _variable(var: dict[str, Any]) -> dict[str, Any]:
 
 
 def _panel(panel: dict[str, Any]) -> dict[str, Any]:
+    if panel.get("type") == "row":
+        return {"type": "row", "id": panel["id"], "title": panel["title"], "gridPos": panel["gridPos"],
+                "collapsed": panel["collapsed"], "panels": [_panel(p) for p in panel.get("panels") or []]}
     # maxDataPoints: grafanalib pins 100 points; Grafana's default follows the panel width.
     out = {k: v for k, v in panel.items() if k in PANEL_KEYS - {"maxDataPoints"} and v not in (None, "", [])}
     out["targets"] = [_target(t) for t in panel.get("targets", [])]
@@ -278,6 +540,9 @@ def _panel(panel: dict[str, Any]) -> dict[str, Any]:
     if "fieldConfig" in out:
         defaults = out["fieldConfig"]["defaults"]
         out["fieldConfig"]["defaults"] = {k: v for k, v in defaults.items() if v is not None and v != ""}
+        if panel["type"] == "state-timeline":
+            # grafanalib's StateTimeline takes no unit; states are drawn by their mapped names.
+            out["fieldConfig"]["defaults"].setdefault("unit", Dimension.STATE.grafana_unit)
         custom = out["fieldConfig"]["defaults"].get("custom")
         if isinstance(custom, dict):
             out["fieldConfig"]["defaults"]["custom"] = {k: v for k, v in custom.items() if v is not None}
@@ -285,8 +550,11 @@ def _panel(panel: dict[str, Any]) -> dict[str, Any]:
 
 
 def _target(target: dict[str, Any]) -> dict[str, Any]:
-    return {k: target[k] for k in ("datasource", "expr", "legendFormat", "refId", "range", "instant")
-            if target.get(k) not in (None, "")}
+    out = {k: target[k] for k in ("datasource", "expr", "legendFormat", "refId", "range", "instant", "format")
+           if target.get(k) not in (None, "")}
+    if out.get("format") == "time_series":
+        del out["format"]
+    return out
 
 
 def emit(spec: Spec) -> dict[str, str]:

@@ -77,10 +77,11 @@ def _description(esc: Escalation, count: str, job: str, window: str) -> str:
             f"escalated to {esc.severity}.")
 
 
-def _annotations(spec: Spec, esc: Escalation, count: str, job: str) -> dict[str, str]:
+def _annotations(spec: Spec, esc: Escalation, count: str, job: str,
+                 labels: dict[str, str] | None = None) -> dict[str, str]:
     """The original alert's texts and links, with summary and description saying how often it fired."""
     window = spec.notifications.escalate_window
-    out = alert_annotations(spec, esc.alert, _description(esc, count, job, window))
+    out = alert_annotations(spec, esc.alert, _description(esc, count, job, window), labels)
     out["summary"] = _summary(esc, count, window)
     return out
 
@@ -165,7 +166,7 @@ def _expected(spec: Spec, esc: Escalation, count: int) -> dict[str, Any]:
     labels = {**_labels(spec, esc), "severity": esc.severity, "priority": esc.priority,
               ESCALATED_FROM: esc.tier.severity}
     job = conventions.signal_job(spec, esc.alert.signal)
-    return {"exp_labels": labels, "exp_annotations": _annotations(spec, esc, str(count), job)}
+    return {"exp_labels": labels, "exp_annotations": _annotations(spec, esc, str(count), job, labels)}
 
 
 def _at(step: int, step_seconds: float) -> str:

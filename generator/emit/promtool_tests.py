@@ -153,7 +153,7 @@ def expected_alerts(spec: Spec, alert: Alert, *, value: float, at: float, labels
         description = promql.describe(alert, tier, text, labels, display)
         out.append({
             "exp_labels": {**alert_labels(spec, alert, tier), **labels},
-            "exp_annotations": alert_annotations(spec, alert, description),
+            "exp_annotations": alert_annotations(spec, alert, description, labels),
         })
     return out
 
@@ -265,7 +265,7 @@ def absent_groups(spec: Spec, alert: Alert) -> list[dict[str, Any]]:
                 {"eval_time": _t(gone_at - STEP), "alertname": alert.name, "exp_alerts": []},
                 {"eval_time": _t(check), "alertname": alert.name, "exp_alerts": [{
                     "exp_labels": {**alert_labels(spec, alert, tier), **exp_labels},
-                    "exp_annotations": alert_annotations(spec, alert, description),
+                    "exp_annotations": alert_annotations(spec, alert, description, exp_labels),
                 }]},
             ],
         })

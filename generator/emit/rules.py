@@ -6,11 +6,12 @@ group as the rules that feed them, evaluated in order, so a breach is seen in on
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from generator import conventions, promql
 from generator.gotemplate import literal_alert
-from generator.layout import signal_url
+from generator.layout import alert_url
 from generator.model import Absent, Alert, Quantile, Signal, Spec, Tier
 from generator.render import to_yaml
 from generator.units import parse_duration
@@ -32,14 +33,15 @@ def alert_labels(spec: Spec, alert: Alert, tier: Tier) -> dict[str, str]:
     return {"severity": tier.severity, "priority": tier.priority, **dict(alert.labels)}
 
 
-def alert_annotations(spec: Spec, alert: Alert, description: str) -> dict[str, str]:
+def alert_annotations(spec: Spec, alert: Alert, description: str,
+                      labels: Mapping[str, str] | None = None) -> dict[str, str]:
     out = {"summary": alert.summary, "description": description}
     if alert.impact:
         out["impact"] = alert.impact
     if alert.action:
         out["action"] = alert.action
     out["runbook_url"] = alert.runbook_url
-    out["dashboard_url"] = signal_url(spec, alert.signal)
+    out["dashboard_url"] = alert_url(spec, alert.signal, labels)
     return out
 
 

@@ -77,7 +77,7 @@ def expected(spec: Spec, breach: Breach) -> tuple[dict[str, str], dict[str, str]
     labels = {"alertname": alert.name, "job": spec.job, **breach.labels, **alert_labels(spec, alert, tier)}
     description = promql.describe(alert, tier, shown(spec, breach), {"job": spec.job, **breach.labels},
                                   tier.display)
-    return labels, alert_annotations(spec, alert, description)
+    return labels, alert_annotations(spec, alert, description, {"job": spec.job, **breach.labels})
 
 
 @pytest.mark.parametrize("breach", BREACHES, ids=lambda b: b.alert)

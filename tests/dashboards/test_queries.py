@@ -1,0 +1,101 @@
+"""Every query of the default spec's dashboards, run on a real Prometheus that scrapes
+``tradewatch exporter --source simulate`` and evaluates the generated rules: each returns series."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from generator.demo.stack import LocalStack, quick
+from generator.model import Spec
+from generator.procs import ManagedProcess, free_port, http_ready
+from generator.tools import Promtool
+from tests.conftest import SPECS, spec_id
+from tests.dashboards.helpers import boards, exprs, panels
+
+pytestmark = pytest.mark.servers
+
+# What Grafana puts for the variables with "All" selected; $__rate_interval at 1 s scrapes.
+ALL = {"$job": ".+", "$__rate_interval": "10s"}
+WARM_UP = 12.0
+
+
+def substitute(expr: str, variables: list[str]) -> str:
+    for name in variables:
+        expr = expr.replace(f"${name}", ".*")
+    for var, value in ALL.items():
+        expr = expr.replace(var, value)
+    assert "$" not in expr, f"unsubstituted variable in {expr}"
+    return expr
+
+
+@pytest.fixture(scope="module")
+def prometheus(default_spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    workdir = tmp_path_factory.mktemp("dash-queries")
+    port = free_port()
+    exporter = ManagedProcess.start(
+        [sys.executable, "-m", "generator", "exporter", "--source", "simulate", "--rate", "500",
+         "--listen", f"127.0.0.1:{port}", "--redis-url", "redis://127.0.0.1:1/0"],
+        ready=http_ready(f"http://127.0.0.1:{port}/metrics"), log_path=workdir / "exporter.log", timeout=30)
+    try:
+        with LocalStack(workdir / "stack") as stack:
+            (server,) = stack.start_prometheus(quick(default_spec), exporter=f"127.0.0.1:{port}", scrape_interval="1s")
+            time.sleep(WARM_UP)  # enough scrapes for rate() over 10s and every recording rule's window
+            yield server.url
+    finally:
+        exporter.stop()
+
+
+def query(url: str, expr: str) -> list[dict[str, object]]:
+    body = requests.get(f"{url}/api/v1/query", params={"query": expr}, timeout=10).json()
+    assert body["status"] == "success", f"{expr}: {body.get('error')}"
+    result: list[dict[str, object]] = body["data"]["result"]
+    return result
+
+
+def test_every_panel_query_returns_series_and_every_variable_lists_values(prometheus: str) -> None:
+    empty = []
+    checked = 0
+    for name, board in boards(SPECS[0]).items():
+        variables = [v["name"] for v in board["templating"]["list"] if v["type"] == "query"]
+        for panel in panels(board):
+            for target in panel.get("targets", []):
+                expr = substitute(target["expr"], variables)
+                checked += 1
+                if not query(prometheus, expr):
+                    empty.append(f"{name}: {panel['title']!r} {target['refId']}: {expr}")
+        for annotation in board["annotations"]["list"]:
+            if "expr" in annotation:
+                query(prometheus, substitute(annotation["expr"], variables))  # valid; fires only on breaches
+        for var in board["templating"]["list"]:
+            if var["type"] != "query":
+                continue
+            metric, label = re.fullmatch(r"label_values\((.+), (\w+)\)", var["query"]).groups()  # type: ignore[union-attr]
+            values = requests.get(f"{prometheus}/api/v1/label/{label}/values",
+                                  params={"match[]": substitute(metric, [])}, timeout=10).json()["data"]
+            assert values, f"{name}: ${var['name']} lists no values"
+    assert checked > 40
+    assert not empty, "queries without series:\n" + "\n".join(empty)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_every_query_of_every_spec_parses_with_prometheus_own_parser(spec: Path, promtool: Promtool,
+                                                                    tmp_path: Path) -> None:
+    """The examples' systems have no simulator; their queries at least pass promtool's parser."""
+    rules: list[dict[str, object]] = []
+    for name, board in boards(spec).items():
+        variables = [v["name"] for v in board["templating"]["list"] if v["type"] == "query"]
+        for where, expr in exprs(board):
+            rules.append({"record": f"dashboard:{name}:{len(rules)}", "expr": substitute(expr, variables),
+                          "labels": {"where": where}})
+    path = tmp_path / "queries.rules.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard queries", "rules": rules}]}))
+    result = promtool.check_rules([path])
+    assert result.ok, result.message
