@@ -9,22 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from generator import conventions, promql
+from generator.kinds import kind_of
 from generator.layout import signal_url
-from generator.model import Absent, Alert, Quantile, Signal, Spec, Tier
+from generator.model import Alert, Signal, Spec, Tier
 from generator.render import to_yaml
 from generator.units import parse_duration
 
 
 def recording_rules(signal: Signal) -> list[dict[str, Any]]:
-    if isinstance(signal.query, Absent):
-        return []
-    quantiles: list[float | None] = [None]
-    if isinstance(signal.query, Quantile):
-        quantiles += sorted(set(signal.query.show) - {signal.query.q})
-    return [
-        {"record": conventions.record_name(signal, q), "expr": promql.signal_expr(signal, q)}
-        for q in quantiles
-    ]
+    return [{"record": r.name, "expr": r.expr} for r in kind_of(signal).records(signal)]
 
 
 def alert_labels(spec: Spec, alert: Alert, tier: Tier) -> dict[str, str]:
@@ -43,9 +36,10 @@ def alert_annotations(spec: Spec, alert: Alert, description: str) -> dict[str, s
 
 
 def alerting_rule(spec: Spec, alert: Alert, tier: Tier) -> dict[str, Any]:
-    description = promql.describe(alert, tier, promql.value_template(alert.signal),
-                                  promql.labels_template(alert.signal), promql.threshold_template(tier))
-    rule: dict[str, Any] = {"alert": alert.name, "expr": promql.alert_expr(alert.signal, tier, spec.job)}
+    kind = kind_of(alert.signal)
+    description = kind.describe(alert, tier, kind.value_template(alert.signal),
+                                kind.labels_template(alert.signal), promql.threshold_template(tier))
+    rule: dict[str, Any] = {"alert": alert.name, "expr": kind.alert_expr(alert.signal, tier, spec.job)}
     if parse_duration(tier.for_) > 0:
         rule["for"] = tier.for_
     rule["labels"] = alert_labels(spec, alert, tier)
