@@ -207,16 +207,18 @@ def firing_times(case: Case, tier: Tier, until: float) -> list[float]:
 
 
 def horizon(spec: Spec, signals: Iterable[Signal], cases: Iterable[Case]) -> float:
-    """Long enough for every ramp to finish and every ``for`` to pass after it, plus a step."""
+    """Long enough for every ramp to finish and every ``for`` to pass after it, and no longer:
+    promtool evaluates every rule of the file at every step up to here."""
     longest_for = max((parse_duration(t.for_) for s in signals for a in spec.alerts_on(s) for t in a.tiers),
                       default=0.0)
     start = max((max(c.made.ramp, c.made.first if math.isfinite(c.made.first) else 0.0) for c in cases),
                 default=0.0)
-    return math.ceil((start + longest_for) / STEP) * STEP + 2 * STEP
+    return math.ceil((start + longest_for) / STEP) * STEP + STEP
 
 
 def expected_alerts(spec: Spec, alert: Alert, cases: Iterable[Case], at: float,
-                    fired: dict[tuple[int, int], list[float]]) -> list[dict[str, Any]]:
+                    fired: dict[tuple[int, int], set[float]], *, annotations: dict[str, str]) -> list[dict[str, Any]]:
+    """The alerts firing at ``at``; every annotation but the description is in ``annotations``."""
     kind = kind_of(alert.signal)
     out = []
     for ci, case in enumerate(cases):
@@ -231,23 +233,26 @@ def expected_alerts(spec: Spec, alert: Alert, cases: Iterable[Case], at: float,
                                         kind.rendered_labels(alert.signal, case.labels), display)
             out.append({
                 "exp_labels": {**alert_labels(spec, alert, tier), **kind.alert_labels(alert.signal, case.labels)},
-                "exp_annotations": alert_annotations(spec, alert, description),
+                "exp_annotations": {**annotations, "description": description},
             })
     return out
 
 
 def alert_checks(spec: Spec, alert: Alert, cases: list[Case], until: float) -> list[dict[str, Any]]:
     """The evaluations that tell: each first firing, the one before it, and the end of the timeline."""
-    fired = {(ci, ti): firing_times(case, tier, until)
-             for ci, case in enumerate(cases) for ti, tier in enumerate(alert.tiers)}
+    firing = {(ci, ti): firing_times(case, tier, until)
+              for ci, case in enumerate(cases) for ti, tier in enumerate(alert.tiers)}
     times = {until}
-    for (_, ti), when in fired.items():
+    for (_, ti), when in firing.items():
         if when:
             times.add(when[0])
             if when[0] >= STEP and parse_duration(alert.tiers[ti].for_) > 0:
                 times.add(when[0] - STEP)
+    fired = {key: set(when) for key, when in firing.items()}
+    annotations = alert_annotations(spec, alert, "")
     return [{"eval_time": _t(t), "alertname": alert.name,
-             "exp_alerts": expected_alerts(spec, alert, cases, t, fired)} for t in sorted(times)]
+             "exp_alerts": expected_alerts(spec, alert, cases, t, fired=fired, annotations=annotations)}
+            for t in sorted(times)]
 
 
 def _input(cases: Iterable[Case], until: float) -> list[dict[str, str]]:
