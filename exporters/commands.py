@@ -28,10 +28,11 @@ from exporters.metrics import DEFAULT_MAX_PAIRS, Recorder
 from exporters.redis_source import RedisSource
 from exporters.simulate import PHASES, SCENARIOS, describe, generate, name_of, scenario
 from exporters.simulate_io import RedisWriter, SimulatedSource
+from generator.conventions import EXPORTER_PORT
 
 log = logging.getLogger("tradewatch.exporter")
 
-DEFAULT_PORT = 9105  # where the generated Prometheus config scrapes the exporter
+DEFAULT_PORT = EXPORTER_PORT  # where the generated Prometheus config scrapes the exporter
 
 
 # --- option parsing: each parser raises ValueError with a message that reads after the option name ---

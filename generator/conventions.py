@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 from generator.model import Spec
 
+# Where the exporter serves /metrics and the generated Prometheus config scrapes it.
+EXPORTER_PORT = 9105
 # Every recorded signal keeps this label: one series per scraped job.
 LEVEL_LABEL = "job"
 # Kinds that alert per instance (state, gauge, absence) keep this one too.

@@ -148,11 +148,16 @@ def _breaks() -> list[RuleBreak]:
                 mistakes["wrong-le"] = expr.replace(le[0], 'le="+Inf"')
             if kind.per_instance:
                 mistakes["fleet-wide"] = _by_without(expr, "instance")
-            for how, new in mistakes.items():
-                key = f"{type(kind).__name__}-{how}"
+            breaks = [RuleBreak(path, signal.name, how, rule, expr, new) for how, new in mistakes.items()]
+            # Series recorded beside the one alerts read (a P50 beside the alerting P99).
+            breaks += [RuleBreak(path, signal.name, f"{r.name}-wrong-metric", r.name, r.expr,
+                                 re.sub(rf"\b{metric}(?=(_bucket|_count|_sum)?\b)", f"{metric}_typo", r.expr))
+                       for r in records[1:]]
+            for mistake in breaks:
+                key = f"{type(kind).__name__}-{mistake.how.split(':')[-1]}"
                 if key not in seen:
                     seen.add(key)
-                    out.append(RuleBreak(path, signal.name, how, rule, expr, new))
+                    out.append(mistake)
     return out
 
 

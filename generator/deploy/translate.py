@@ -50,7 +50,7 @@ def _series(spec: Spec, alert: Alert, tier: Tier, override: Override | None) -> 
 
 
 def _condition(alert: Alert, tier: Tier, override: Override | None) -> dict[str, Any]:
-    if kind_of(alert.signal).record_name(alert.signal) is None:  # absence: any series is a breach
+    if kind_of(alert.signal).alerts_on_absence:  # any series is a breach
         return {"type": "threshold", "expression": "B",
                 "conditions": [{"evaluator": {"type": "gt", "params": [0]}}]}
     threshold = override.threshold if override is not None else tier.threshold
@@ -91,7 +91,7 @@ def rule(spec: Spec, alert: Alert, tier: Tier, override: Override | None, *, fol
     kind = kind_of(signal)
     value = kind.value_template(signal).replace("$value", "$values.B.Value")
     description = kind.describe(alert, tier, value, kind.labels_template(signal), display)
-    absent = kind.record_name(signal) is None
+    absent = kind.alerts_on_absence
     return {
         "uid": conventions.grafana_rule_uid(spec, alert.name, tier.severity,
                                f"{override.label}-{override.value}" if override else ""),

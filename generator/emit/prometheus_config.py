@@ -22,8 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from exporters.commands import DEFAULT_PORT as EXPORTER_PORT
-from generator.conventions import RULES_DIR
+from generator.conventions import EXPORTER_PORT, RULES_DIR
 from generator.model import Spec
 from generator.render import to_yaml
 

@@ -23,8 +23,7 @@ from typing import Any
 from generator import conventions
 from generator.emit.rules import alert_annotations, alert_labels
 from generator.kinds import kind_of
-from generator.kinds.absent import AbsentKind
-from generator.kinds.base import Synthesis
+from generator.kinds.base import Synthesis, series_text
 from generator.model import Alert, Override, Selector, Signal, Spec, Tier
 from generator.render import to_yaml
 from generator.units import Dimension, parse_duration
@@ -151,7 +150,7 @@ def signal_cases(spec: Spec, signal: Signal, jobs: _Jobs) -> list[Case]:
     def add(labels: dict[str, str], value: float) -> None:
         cases.append(Case(signal, labels, kind.synthesise(signal, labels, value, STEP, hold)))
 
-    if isinstance(kind, AbsentKind):
+    if kind.alerts_on_absence:
         # One instance keeps the series, one loses it (both scraped); absent() for a job that is
         # not scraped at all has a group of its own (``absent_job_group``).
         add(_labels(signal, spec.job, HEALTHY_INSTANCE, None), math.inf)
@@ -183,7 +182,24 @@ def signal_cases(spec: Spec, signal: Signal, jobs: _Jobs) -> list[Case]:
     quiet = kind.no_traffic(signal, labels, STEP)
     if quiet is not None:
         cases.append(Case(signal, labels, quiet))
+    window = kind.window(signal)
+    if window is None or parse_duration(window) % STEP == 0:  # rate() extrapolates nothing: exact
+        labels = _labels(signal, jobs(f"{signal.name} records"), HEALTHY_INSTANCE, None)
+        exact = kind.exact_records(signal, labels, STEP)
+        if exact is not None:
+            cases.append(Case(signal, labels, exact))
     return cases
+
+
+def record_checks(cases: Iterable[Case], until: float) -> list[dict[str, Any]]:
+    """Every series the cases' kinds record besides what alerts read (a P50 beside the alerting
+    P99), to the bit, once the window is full."""
+    return [
+        {"expr": series_text(record, case.labels), "eval_time": _t(until),
+         "exp_samples": [{"labels": series_text(record, case.labels), "value": value}]}
+        for case in cases for record, value in case.made.extra.items()
+        if until >= (parse_duration(kind_of(case.signal).window(case.signal) or "0s"))
+    ]
 
 
 # --- the alerting timeline ----------------------------------------------------------------------
@@ -289,13 +305,17 @@ def lane_group(spec: Spec, area: str, signals: list[Signal], jobs: _Jobs) -> dic
     until = horizon(spec, signals, every)
     checks = [check for s in signals for alert in spec.alerts_on(s)
               for check in alert_checks(spec, alert, by_signal[s.name], until)]
-    return {
+    group: dict[str, Any] = {
         "name": f"{area}: {', '.join(s.name for s in signals)}: from raw series, each alert fires just past "
                 "its thresholds once its for has passed, is pending before, and stays quiet inside them",
         "interval": STEP_TEXT,
         "input_series": _input(every, until),
         "alert_rule_test": checks,
     }
+    records = record_checks(every, until)
+    if records:
+        group["promql_expr_test"] = records
+    return group
 
 
 def absent_job_group(spec: Spec, signal: Signal) -> dict[str, Any]:
@@ -320,7 +340,7 @@ def emit(spec: Spec) -> dict[str, str]:
         jobs = _Jobs()
         alerting = [s for s in signals if spec.alerts_on(s)]
         tests = [lane_group(spec, area, lane, jobs) for lane in lanes(alerting)]
-        tests += [absent_job_group(spec, s) for s in alerting if isinstance(kind_of(s), AbsentKind)]
+        tests += [absent_job_group(spec, s) for s in alerting if kind_of(s).alerts_on_absence]
         rule_file = conventions.rule_file(area).removeprefix(conventions.RULES_DIR + "/")
         doc = {"rule_files": [f"../{rule_file}"], "evaluation_interval": STEP_TEXT, "tests": tests}
         files[conventions.rule_test_file(area)] = to_yaml(doc, source=spec.source)

@@ -17,7 +17,7 @@ def _condition(alert: Alert) -> list[str]:
     rows = ["| severity | priority | fires when | for |", "|---|---|---|---|"]
     for tier in alert.tiers:
         kind = kind_of(alert.signal)
-        if kind.record_name(alert.signal) is None:
+        if kind.alerts_on_absence:
             when = f"no `{kind.metrics(alert.signal)[0]}` series"
         else:
             op = {">": "above", "<": "below", "==": "is"}[tier.op]

@@ -23,6 +23,7 @@ def _query(signal: Signal) -> Absent:
 
 class AbsentKind(Kind):
     per_instance = True
+    alerts_on_absence = True
 
     def operation(self, signal: Signal) -> str:
         return ""

@@ -122,6 +122,8 @@ class Kind(ABC):
     per_instance: bool = False
     # Raw series are synthesised for tests; False: tests feed the recorded series (raw PromQL).
     synthesises_raw: bool = True
+    # The alert fires on a series' absence, not on a value crossing a threshold.
+    alerts_on_absence: bool = False
 
     # --- names and rules --------------------------------------------------------------------
     def group_labels(self, signal: Signal) -> tuple[str, ...]:
@@ -161,6 +163,14 @@ class Kind(ABC):
     def query_text(self, signal: Signal, job: str) -> str:
         """The query a person reads in the runbook."""
         return self.expr(signal)
+
+    def window(self, signal: Signal) -> str | None:
+        """The range the recording rule looks back over (None for instant kinds)."""
+        return None
+
+    def with_window(self, signal: Signal, window: str) -> Signal:
+        """``signal`` looking back over ``window`` instead (unchanged for instant kinds)."""
+        return signal
 
     # --- panels -----------------------------------------------------------------------------
     def legend(self, signal: Signal) -> str:
@@ -218,6 +228,11 @@ class Kind(ABC):
         """Raw series, labelled so the recorded series carries ``labels``, that make it ``value``
         (or as close as raw data can; ``Synthesis.exact`` says which), sampled every ``step``, for
         at least ``hold`` seconds after it is first seen."""
+
+    def exact_records(self, signal: Signal, labels: Mapping[str, str], step: float) -> Synthesis | None:
+        """Raw series whose every recorded series (``Synthesis.extra``) Prometheus computes to the
+        exact float given, for kinds that record more than their alerts read (None otherwise)."""
+        return None
 
     def no_traffic(self, signal: Signal, labels: Mapping[str, str], step: float) -> Synthesis | None:
         """The raw series of a quiet system (counters that do not move), or None for gauges."""

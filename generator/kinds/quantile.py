@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import math
 from collections.abc import Mapping
 
 from generator import conventions, promql
 from generator.kinds.base import Kind, PanelQuery, Record, Synthesis, counter, raw_labels
 from generator.model import Quantile, Signal
+from generator.units import parse_duration
 
 # Observations per second in a synthesised histogram: any positive number gives the same quantile.
 RATE = 1.0
@@ -94,6 +96,12 @@ class QuantileKind(Kind):
     def metrics(self, signal: Signal) -> tuple[str, ...]:
         return (_query(signal).source.metric,)  # the histogram family: its _bucket series are read
 
+    def window(self, signal: Signal) -> str | None:
+        return _query(signal).window
+
+    def with_window(self, signal: Signal, window: str) -> Signal:
+        return dataclasses.replace(signal, query=dataclasses.replace(_query(signal), window=window))
+
     def value_range(self, signal: Signal) -> tuple[float, float]:
         buckets = _query(signal).buckets
         return (min(0.0, buckets[0]), buckets[-1]) if buckets else (0.0, math.inf)
@@ -105,7 +113,11 @@ class QuantileKind(Kind):
         bounds = (*query.buckets, math.inf)
         series = tuple(counter(f"{query.source.metric}_bucket", {**base, "le": le_text(b)}, RATE * c, step)
                        for b, c in zip(bounds, cumulative, strict=True))
-        values = {q: histogram_quantile(q, query.buckets, cumulative) for q in self.quantiles(signal)}
+        # The per-second rates rate() returns once its window is full, with Prometheus' own float
+        # steps (2.42: increase * ((extrapolated / sampled) / range)), so exact values match to the bit.
+        window = parse_duration(query.window)
+        rates = [(RATE * c * window) * (1.0 / window) for c in cumulative]
+        values = {q: histogram_quantile(q, query.buckets, rates) for q in self.quantiles(signal)}
         # Every bucket scales alike while rate() warms up, so the quantile holds from the 2nd sample.
         return Synthesis(series, values[query.q], first=step,
                          extra={self.record_for(signal, q): v for q, v in values.items()})
@@ -115,11 +127,20 @@ class QuantileKind(Kind):
         query = _query(signal)
         cumulative, exact = bucket_weights(query.q, query.buckets, value)
         made = self._histogram(signal, labels, cumulative, step)
-        return Synthesis(made.series, made.value, made.first, exact=exact and math.isclose(made.value, value),
-                         extra=made.extra)
+        return Synthesis(made.series, made.value, made.first, exact=exact and math.isclose(made.value, value))
+
+    def exact_records(self, signal: Signal, labels: Mapping[str, str], step: float) -> Synthesis | None:
+        # One observation a second in each finite bucket: whole-number rates once the window is
+        # full, so every quantile Prometheus interpolates is the float computed here, to the bit.
+        if len(self.quantiles(signal)) < 2:
+            return None
+        buckets = _query(signal).buckets
+        cumulative = [float(i + 1) for i in range(len(buckets))] + [float(len(buckets))]
+        return self._histogram(signal, labels, cumulative, step)
 
     def no_traffic(self, signal: Signal, labels: Mapping[str, str], step: float) -> Synthesis | None:
-        return self._histogram(signal, labels, [0.0] * (len(_query(signal).buckets) + 1), step)
+        made = self._histogram(signal, labels, [0.0] * (len(_query(signal).buckets) + 1), step)
+        return Synthesis(made.series, made.value, made.first)
 
 
 KIND = QuantileKind()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 
@@ -26,6 +27,12 @@ class RateKind(Kind):
 
     def metrics(self, signal: Signal) -> tuple[str, ...]:
         return (_query(signal).source.metric,)
+
+    def window(self, signal: Signal) -> str | None:
+        return _query(signal).window
+
+    def with_window(self, signal: Signal, window: str) -> Signal:
+        return dataclasses.replace(signal, query=dataclasses.replace(_query(signal), window=window))
 
     def value_range(self, signal: Signal) -> tuple[float, float]:
         return (0.0, math.inf)

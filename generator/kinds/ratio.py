@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 
@@ -72,6 +73,12 @@ class RatioKind(Kind):
     @staticmethod
     def _weight(metric: str, labels: Mapping[str, str], sels: Sequence[Selector]) -> int:
         return sum(matches(metric, labels, s) for s in sels)
+
+    def window(self, signal: Signal) -> str | None:
+        return _query(signal).window
+
+    def with_window(self, signal: Signal, window: str) -> Signal:
+        return dataclasses.replace(signal, query=dataclasses.replace(_query(signal), window=window))
 
     def value_range(self, signal: Signal) -> tuple[float, float]:
         query = _query(signal)
