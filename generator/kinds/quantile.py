@@ -43,17 +43,25 @@ def histogram_quantile(q: float, bounds: tuple[float, ...], cumulative: list[flo
     return start + (bounds[b] - start) * (rank / count)
 
 
+def quantile_range(q: float, bounds: tuple[float, ...]) -> tuple[float, float]:
+    """The values ``histogram_quantile(q)`` can take over buckets with these finite bounds."""
+    if bounds[0] <= 0:
+        return (bounds[0], bounds[-1])
+    return (q * bounds[0], bounds[-1])
+
+
 def bucket_weights(q: float, bounds: tuple[float, ...], target: float) -> tuple[list[float], bool]:
     """Cumulative shares of observations per bound (and +Inf) whose ``q`` quantile is ``target``.
 
     ``histogram_quantile`` interpolates linearly inside the bucket holding the rank, so a share B in
     that bucket, A below it and the rest in +Inf put the quantile at a chosen fraction f of the
-    bucket: rank q = A + f*B. Targets past the top finite bucket are unreachable: the top bound is
-    the most raw data can show (returned with ``exact=False``).
+    bucket: rank q = A + f*B. Raw data cannot reach past the top finite bucket, nor below q times
+    the first bound (nothing lies below the first bucket); such targets get the nearest value
+    raw data can give, with ``exact=False``.
     """
-    lo, hi = 0.0 if bounds[0] > 0 else bounds[0], bounds[-1]
-    exact = lo < target <= hi
-    target = min(max(target, math.nextafter(lo, math.inf)), hi)
+    lo, hi = quantile_range(q, bounds)
+    exact = lo <= target <= hi and target > 0
+    target = min(max(target, lo, math.nextafter(0.0, 1.0)), hi)
     i = bisect.bisect_left(bounds, target)
     start = bounds[i - 1] if i > 0 else 0.0
     f = (target - start) / (bounds[i] - start)
@@ -103,8 +111,8 @@ class QuantileKind(Kind):
         return dataclasses.replace(signal, query=dataclasses.replace(_query(signal), window=window))
 
     def value_range(self, signal: Signal) -> tuple[float, float]:
-        buckets = _query(signal).buckets
-        return (min(0.0, buckets[0]), buckets[-1]) if buckets else (0.0, math.inf)
+        query = _query(signal)
+        return quantile_range(query.q, query.buckets) if query.buckets else (0.0, math.inf)
 
     def _histogram(self, signal: Signal, labels: Mapping[str, str], cumulative: list[float],
                    step: float) -> Synthesis:
