@@ -15,6 +15,7 @@ feeds another's rules.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -103,11 +104,28 @@ def _threshold_for(tier: Tier, labels: dict[str, str]) -> tuple[float | None, Ov
 
 @dataclass(frozen=True)
 class Case:
-    """Raw series giving one recorded series (``labels``) a value over the test's timeline."""
+    """Raw series giving one recorded series (``labels``) a value over the test's timeline, from
+    ``offset`` on (before it, no sample: each case starts as late as its checks allow, since
+    promtool expands every active alert's templates at every step)."""
 
     signal: Signal
     labels: dict[str, str]
     made: Synthesis
+    offset: float = 0.0
+
+    def at(self, t: float) -> float | None:
+        return None if t < self.offset else self.made.at(t - self.offset)
+
+    def span(self, spec: Spec) -> float:
+        """How long the case must run: its value settled (the window full, for exact records),
+        then every ``for`` of its signal's alerts, then one more step."""
+        kind = kind_of(self.signal)
+        settle = max(self.made.ramp, self.made.first if math.isfinite(self.made.first) else 0.0)
+        if self.made.extra:
+            settle = max(settle, parse_duration(kind.window(self.signal) or "0s"))
+        longest_for = max((parse_duration(t.for_) for a in spec.alerts_on(self.signal) for t in a.tiers),
+                          default=0.0)
+        return math.ceil((settle + longest_for) / STEP) * STEP + STEP
 
 
 def example_label_value(signal: Signal, label: str, override: Override | None) -> str:
@@ -198,7 +216,7 @@ def record_checks(cases: Iterable[Case], until: float) -> list[dict[str, Any]]:
         {"expr": series_text(record, case.labels), "eval_time": _t(until),
          "exp_samples": [{"labels": series_text(record, case.labels), "value": value}]}
         for case in cases for record, value in case.made.extra.items()
-        if until >= (parse_duration(kind_of(case.signal).window(case.signal) or "0s"))
+        if until - case.offset >= (parse_duration(kind_of(case.signal).window(case.signal) or "0s"))
     ]
 
 
@@ -214,7 +232,7 @@ def firing_times(case: Case, tier: Tier, until: float) -> list[float]:
     out = []
     for i in range(int(until // STEP) + 1):
         t = i * STEP
-        value = case.made.at(t)
+        value = case.at(t)
         holds = value is not None and not math.isnan(value) and kind.fires(tier, threshold, value)
         since = (since if since is not None else t) if holds else None
         if since is not None and t - since >= hold:
@@ -222,14 +240,12 @@ def firing_times(case: Case, tier: Tier, until: float) -> list[float]:
     return out
 
 
-def horizon(spec: Spec, signals: Iterable[Signal], cases: Iterable[Case]) -> float:
-    """Long enough for every ramp to finish and every ``for`` to pass after it, and no longer:
-    promtool evaluates every rule of the file at every step up to here."""
-    longest_for = max((parse_duration(t.for_) for s in signals for a in spec.alerts_on(s) for t in a.tiers),
-                      default=0.0)
-    start = max((max(c.made.ramp, c.made.first if math.isfinite(c.made.first) else 0.0) for c in cases),
-                default=0.0)
-    return math.ceil((start + longest_for) / STEP) * STEP + STEP
+def aligned(spec: Spec, cases: list[Case]) -> tuple[list[Case], float]:
+    """The cases, each starting so that it ends with the longest: one timeline as short as the
+    longest case (promtool evaluates every rule of the file at every step), and its end."""
+    spans = [case.span(spec) for case in cases]
+    until = max(spans, default=STEP)
+    return [dataclasses.replace(c, offset=until - span) for c, span in zip(cases, spans, strict=True)], until
 
 
 def expected_alerts(spec: Spec, alert: Alert, cases: Iterable[Case], at: float,
@@ -242,7 +258,7 @@ def expected_alerts(spec: Spec, alert: Alert, cases: Iterable[Case], at: float,
             if at not in fired[(ci, ti)]:
                 continue
             _, override = _threshold_for(tier, case.labels)
-            value = case.made.at(at)
+            value = case.at(at)
             assert value is not None
             display = override.display if override is not None else tier.display
             description = kind.describe(alert, tier, kind.render_value(alert.signal, value),
@@ -273,7 +289,8 @@ def alert_checks(spec: Spec, alert: Alert, cases: list[Case], until: float) -> l
 
 def _input(cases: Iterable[Case], until: float) -> list[dict[str, str]]:
     samples = int(until // STEP)
-    return [{"series": raw.text(), "values": raw.text_values(samples)} for c in cases for raw in c.made.series]
+    return [{"series": raw.text(), "values": raw.text_values(samples, int(c.offset // STEP))}
+            for c in cases for raw in c.made.series]
 
 
 def _family(metric: str) -> str:
@@ -300,9 +317,10 @@ def lanes(signals: Iterable[Signal]) -> list[list[Signal]]:
 
 
 def lane_group(spec: Spec, area: str, signals: list[Signal], jobs: _Jobs) -> dict[str, Any]:
-    by_signal = {s.name: signal_cases(spec, s, jobs) for s in signals}
-    every = [c for cases in by_signal.values() for c in cases]
-    until = horizon(spec, signals, every)
+    every, until = aligned(spec, [c for s in signals for c in signal_cases(spec, s, jobs)])
+    by_signal: dict[str, list[Case]] = {}
+    for case in every:
+        by_signal.setdefault(case.signal.name, []).append(case)
     checks = [check for s in signals for alert in spec.alerts_on(s)
               for check in alert_checks(spec, alert, by_signal[s.name], until)]
     group: dict[str, Any] = {
@@ -322,8 +340,7 @@ def absent_job_group(spec: Spec, signal: Signal) -> dict[str, Any]:
     """No target of the job is scraped and the series is gone: absent() alerts for the job."""
     kind = kind_of(signal)
     labels = {conventions.LEVEL_LABEL: spec.job}
-    case = Case(signal, labels, kind.synthesise(signal, labels, GONE_AFTER, STEP))
-    until = horizon(spec, [signal], [case])
+    (case,), until = aligned(spec, [Case(signal, labels, kind.synthesise(signal, labels, GONE_AFTER, STEP))])
     return {
         "name": f"{signal.name}: with no target of {spec.job} scraped, each alert fires once the series has "
                 "been gone for its for, and not before",

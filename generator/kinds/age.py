@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 
 from generator import conventions, promql
-from generator.kinds.base import Kind, Synthesis, gauge, raw_labels
+from generator.kinds.base import Kind, RawSeries, Synthesis, raw_labels
 from generator.model import Age, Signal
 
 
@@ -33,7 +33,8 @@ class AgeKind(Kind):
         source = _query(signal).source
         # A timestamp that keeps `value` seconds behind the clock: it starts at -value and moves
         # with time, so the age holds at every evaluation.
-        return Synthesis((gauge(source.metric, raw_labels(labels, source), -value, step),), value)
+        stamp = RawSeries(source.metric, tuple(raw_labels(labels, source).items()), -value, step, clock=True)
+        return Synthesis((stamp,), value)
 
 
 KIND = AgeKind()

@@ -52,18 +52,23 @@ class RawSeries:
     stale_after: int | None = None
     # Explicit first samples; ``start`` and ``increment`` then continue from the last of them.
     values: tuple[float, ...] = ()
+    # A timestamp that keeps time with the clock: starting late, it starts where it would have got to.
+    clock: bool = False
 
     def text(self) -> str:
         return series_text(self.metric, dict(self.labels))
 
-    def text_values(self, samples: int) -> str:
-        """promtool's series notation for samples 0..``samples``."""
-        count = samples if self.stale_after is None else self.stale_after
+    def text_values(self, samples: int, skip: int = 0) -> str:
+        """promtool's series notation for samples 0..``samples``, the first ``skip`` of them missing."""
+        count = samples - skip if self.stale_after is None else self.stale_after
         explicit = [promql.number(v) for v in self.values]
         start = self.values[-1] + self.increment if self.values else self.start
+        if self.clock:
+            start += skip * self.increment
         sign = "+" if self.increment >= 0 else ""
         rest = f"{promql.number(start)}{sign}{promql.number(self.increment)}x{count - len(explicit)}"
-        return " ".join([*explicit, rest]) + (" stale" if self.stale_after is not None else "")
+        missing = [f"_x{skip}"] if skip else []
+        return " ".join([*missing, *explicit, rest]) + (" stale" if self.stale_after is not None else "")
 
 
 @dataclass(frozen=True)
