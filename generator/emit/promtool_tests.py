@@ -78,14 +78,14 @@ def breach_value(alert: Alert, tier: Tier, threshold: float) -> float:
     return _clean(min(max(value, lo), hi))
 
 
-def inside_value(alert: Alert, tier: Tier, threshold: float) -> float:
+def inside_value(alert: Alert, tier: Tier, threshold: float, hold: float = 0.0) -> float:
     """Just inside the threshold. Counts sit exactly on it (the comparison is strict) when the raw
     series reproduce them exactly, else one whole event inside."""
     signal = alert.signal
     kind = kind_of(signal)
     lo, hi = kind.value_range(signal)
     if _counts(signal) or threshold == 0:
-        exact = kind.synthesise(signal, {}, threshold, STEP).ramp == 0
+        exact = kind.synthesise(signal, {}, threshold, STEP, hold).ramp == 0
         value = threshold if exact or threshold == 0 else threshold - 1 if tier.op == ">" else threshold + 1
     else:
         step = abs(threshold) * MARGIN
@@ -188,7 +188,7 @@ def signal_cases(spec: Spec, signal: Signal, jobs: _Jobs) -> list[Case]:
                         add(_labels(signal, job, f"{state}:9100", override), float(i))
                     continue
                 breach = breach_value(alert, tier, threshold)
-                inside = inside_value(alert, tier, threshold)
+                inside = inside_value(alert, tier, threshold, hold)
                 if kind.per_instance:
                     job = jobs(f"{alert.name} {tier.severity}{where} one instance in trouble")
                     add(_labels(signal, job, TROUBLED_INSTANCE, override), breach)
