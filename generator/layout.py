@@ -53,7 +53,7 @@ def overview_slots(spec: Spec) -> tuple[Slot, ...]:
 
 def panel_of(spec: Spec, signal: Signal) -> int:
     """Id of the panel drawing ``signal`` on its own dashboard."""
-    return next(slot.panel_id for slot in area_slots(spec, signal.dashboard) if slot.signal == signal)
+    return spec.place_on_dashboard(signal) + 1  # as area_slots numbers them, without laying out the area
 
 
 def signal_url(spec: Spec, signal: Signal) -> str:

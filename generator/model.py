@@ -8,6 +8,7 @@ are objects, so emitters never parse or guess.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from exporters.catalogue import MetricDef
@@ -256,8 +257,32 @@ class Spec:
     evaluator: Evaluator = "prometheus"
     views: Views = field(default_factory=Views)
 
+    # Indexes built on first use (the model is frozen, so they never go stale): emitters ask per
+    # signal, and a scan per question would make generation quadratic in the spec's size.
+    @cached_property
+    def _signals_by_dashboard(self) -> dict[str, tuple[Signal, ...]]:
+        index: dict[str, list[Signal]] = {}
+        for s in self.signals:
+            index.setdefault(s.dashboard, []).append(s)
+        return {name: tuple(signals) for name, signals in index.items()}
+
+    @cached_property
+    def _alerts_by_signal(self) -> dict[str, tuple[Alert, ...]]:
+        index: dict[str, list[Alert]] = {}
+        for a in self.alerts:
+            index.setdefault(a.signal.name, []).append(a)
+        return {name: tuple(alerts) for name, alerts in index.items()}
+
+    @cached_property
+    def _places(self) -> dict[str, int]:
+        return {s.name: i for signals in self._signals_by_dashboard.values() for i, s in enumerate(signals)}
+
     def signals_on(self, dashboard: str) -> tuple[Signal, ...]:
-        return tuple(s for s in self.signals if s.dashboard == dashboard)
+        return self._signals_by_dashboard.get(dashboard, ())
+
+    def place_on_dashboard(self, signal: Signal) -> int:
+        """Where ``signal`` comes among ``signals_on(signal.dashboard)``, from 0."""
+        return self._places[signal.name]
 
     def areas(self) -> tuple[tuple[str, tuple[Signal, ...]], ...]:
         """The dashboards that show signals (every one but the overview), with their signals."""
@@ -265,4 +290,4 @@ class Spec:
         return tuple((name, signals) for name, signals in pairs if signals)
 
     def alerts_on(self, signal: Signal) -> tuple[Alert, ...]:
-        return tuple(a for a in self.alerts if a.signal.name == signal.name)
+        return self._alerts_by_signal.get(signal.name, ())

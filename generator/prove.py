@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from generator import conventions
+from generator import conventions, kinds
 from generator.model import Spec
 from generator.tools import Promtool
 
@@ -131,7 +131,7 @@ def _explain_limits(message: str, outputs: Sequence[Output]) -> list[str]:
         record = match.group("record")
         for o in outputs:
             for signal in o.spec.signals:
-                if conventions.record_name(signal) == record:
+                if kinds.record_name(signal) == record:
                     window = getattr(signal.query, "window", "")
                     field = f"signals.{signal.name}.{type(signal.query).__name__.lower()}.window"
                     out.append(f"{o.spec_path}:{signal.line}: {field}: the {window} window is too "

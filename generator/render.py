@@ -16,21 +16,33 @@ import yaml
 from generator.conventions import HEADER
 from generator.units import Duration
 
+# libyaml's emitter writes the same bytes as PyYAML's pure-Python one, many times faster (a spec
+# of a thousand alerts writes half a million YAML nodes); the pure one is the fallback.
+_BASE: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-class _Dumper(yaml.SafeDumper):
+
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+
+
+class _Dumper(_BASE):  # type: ignore[valid-type,misc]
     """Block style, insertion order kept, long strings unwrapped, multi-line strings as | blocks."""
 
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-_Dumper.add_representer(Duration, _str)  # the text the user wrote
+    def represent_data(self, data: Any) -> yaml.Node:
+        # Strings, dicts and lists (nearly every node) straight to the nodes PyYAML's own
+        # representers would make, without their per-node alias and type-table bookkeeping.
+        kind = type(data)
+        if kind is str or kind is Duration:  # a Duration: the text the user wrote
+            return yaml.ScalarNode(_STR, str(data), style="|" if "\n" in data else None)
+        if kind is dict:
+            return yaml.MappingNode(_MAP, [(self.represent_data(k), self.represent_data(v)) for k, v in data.items()],
+                                    flow_style=False)
+        if kind is list:
+            return yaml.SequenceNode(_SEQ, [self.represent_data(item) for item in data], flow_style=False)
+        node: yaml.Node = super().represent_data(data)
+        return node
 
 
 def header(source: str) -> str:

@@ -157,7 +157,7 @@ def test_another_systems_series_of_the_same_name_does_not_fire_the_alert(
             {**firing("4m"), "exp_samples": []},
             {**firing("7m"), "exp_samples": [{"labels": (
                 '{__name__="ALERTS", alertname="CpuUsageHigh", alertstate="firing", component="market-data-processor",'
-                ' job="cex-trader", priority="critical", severity="critical"}'), "value": 1}]},
+                ' instance="cex:9100", job="cex-trader", priority="critical", severity="critical"}'), "value": 1}]},
         ]}]}
     (rules / "contract.test.yml").write_text(yaml.safe_dump(body, sort_keys=False))
     result = promtool.test_rules([Path("contract.test.yml")], cwd=rules)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from generator.kinds import kind_of
+from generator.spec import load
 from generator.tools import Promtool
 from generator.units import format_duration, parse_duration
 from tests.conftest import ROOT, SPECS, spec_id
@@ -94,3 +97,115 @@ def test_promtool_wrapper_carries_promtools_own_message(promtool: Promtool, tmp_
     result = promtool.check_rules([bad])
     assert not result.ok
     assert "unclosed left parenthesis" in result.message
+
+
+# --- every kind's recording rule, broken on purpose ------------------------------------------------
+
+@dataclass(frozen=True)
+class RuleBreak:
+    """A hand-made mistake in one signal's rule, as a person editing the rule file might make it."""
+
+    spec: Path
+    signal: str
+    how: str
+    # The rule to break (a record name, or an alert name for kinds that record nothing).
+    rule: str
+    old: str
+    new: str
+
+    def __str__(self) -> str:
+        return f"{spec_id(self.spec)}-{self.signal}-{self.how}"
+
+
+def _by_without(expr: str, label: str) -> str:
+    return re.sub(rf"by \(([^)]*)\b{label}\b(, )?", lambda m: f"by ({m[1]}", expr).replace(", )", ")")
+
+
+def _breaks() -> list[RuleBreak]:
+    """For one signal of every kind in the repo's specs: its metric renamed, a grouping label
+    dropped, and the kind's own subtle mistakes (the bucket bound, the per-instance grouping)."""
+    out: list[RuleBreak] = []
+    seen: set[str] = set()
+    for path in SPECS:
+        spec = load(path)
+        for signal in spec.signals:
+            kind = kind_of(signal)
+            if not spec.alerts_on(signal) or not kind.synthesises_raw:
+                continue
+            records = kind.records(signal)
+            if records:
+                rule, expr = records[0].name, records[0].expr
+            else:
+                alert = spec.alerts_on(signal)[0]
+                rule, expr = alert.name, kind.alert_expr(signal, alert.tiers[0], spec.job)
+            metric = kind.metrics(signal)[0]
+            mistakes = {"wrong-metric": re.sub(rf"\b{metric}(?=(_bucket|_count|_sum)?\b)", f"{metric}_typo", expr,
+                                               count=1),
+                        "job-dropped": _by_without(expr, "job")}
+            if "le)" in expr:
+                mistakes["le-dropped"] = _by_without(expr, "le")
+            if (le := re.search(r'le="([^"]+)"', expr)) is not None:
+                mistakes["wrong-le"] = expr.replace(le[0], 'le="+Inf"')
+            if kind.per_instance:
+                mistakes["fleet-wide"] = _by_without(expr, "instance")
+            breaks = [RuleBreak(path, signal.name, how, rule, expr, new) for how, new in mistakes.items()]
+            # Series recorded beside the one alerts read (a P50 beside the alerting P99).
+            breaks += [RuleBreak(path, signal.name, f"{r.name}-wrong-metric", r.name, r.expr,
+                                 re.sub(rf"\b{metric}(?=(_bucket|_count|_sum)?\b)", f"{metric}_typo", r.expr))
+                       for r in records[1:]]
+            for mistake in breaks:
+                key = f"{type(kind).__name__}-{mistake.how.split(':')[-1]}"
+                if key not in seen:
+                    seen.add(key)
+                    out.append(mistake)
+    return out
+
+
+@pytest.mark.parametrize("mistake", _breaks(), ids=str)
+def test_breaking_any_kinds_rule_turns_its_generated_tests_red(
+        promtool: Promtool, tmp_path: Path, mistake: RuleBreak) -> None:
+    assert mistake.new != mistake.old, f"{mistake}: the mistake changed nothing"
+    rules_dir = tmp_path / "alert_rules"
+    shutil.copytree(mistake.spec.parent / "alert_rules", rules_dir)
+    for path in rules_dir.glob("*.rules.yml"):
+        doc = yaml.safe_load(path.read_text())
+        hits = [r for g in doc["groups"] for r in g["rules"] if mistake.rule in (r.get("record"), r.get("alert"))]
+        for rule in hits:
+            assert rule["expr"] == mistake.old
+            rule["expr"] = mistake.new
+        if hits:
+            path.write_text(yaml.safe_dump(doc, sort_keys=False))
+            test_file = rules_dir / "tests" / path.name.replace(".rules.yml", ".test.yml")
+            break
+    else:
+        pytest.fail(f"{mistake.rule} is in no rule file")
+    assert promtool.check_rules([path]).ok, f"{mistake}: the broken rule should still load"
+    result = promtool.test_rules([Path(test_file.name)], cwd=test_file.parent)
+    assert not result.ok, f"{mistake}: {mistake.new!r} replaced {mistake.old!r}, yet the tests passed"
+    assert "FAILED" in result.message
+
+
+@pytest.mark.parametrize("spec_path", SPECS, ids=spec_id)
+def test_every_tier_and_per_label_threshold_is_seen_firing_from_raw_series(spec_path: Path) -> None:
+    # The generated tests pass (above); here: for each tier and per-label threshold, one of them
+    # expects the alert firing, and none of them feeds the recorded series the alert reads.
+    spec = load(spec_path)
+    firing: set[tuple[str, str, str]] = set()
+    fed: set[str] = set()
+    for path in (spec_path.parent / "alert_rules" / "tests").glob("*.test.yml"):
+        for group in yaml.safe_load(path.read_text())["tests"]:
+            fed |= {s["series"].split("{")[0] for s in group["input_series"]}
+            for check in group.get("alert_rule_test", []):
+                for exp in check["exp_alerts"]:
+                    labels = exp["exp_labels"]
+                    firing |= {(check["alertname"], labels["severity"], f"{k}={v}") for k, v in labels.items()}
+                    firing.add((check["alertname"], labels["severity"], ""))
+    for alert in spec.alerts:
+        kind = kind_of(alert.signal)
+        if kind.synthesises_raw:
+            assert not {r.name for r in kind.records(alert.signal)} & fed, f"{alert.name}: recorded series fed"
+        for tier in alert.tiers:
+            assert (alert.name, tier.severity, "") in firing, f"{alert.name} {tier.severity} never fires"
+            for o in tier.overrides:
+                assert (alert.name, tier.severity, f"{o.label}={o.value}") in firing, \
+                    f"{alert.name} {tier.severity} never fires for {o.label}={o.value}"

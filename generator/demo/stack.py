@@ -29,7 +29,8 @@ from typing import Any
 from generator import generate
 from generator.conventions import RULES_DIR
 from generator.emit import alertmanager, prometheus_config
-from generator.model import Increase, Notifications, PriorityRoute, Quantile, Rate, Ratio, Signal, Spec, Tier
+from generator.kinds import kind_of
+from generator.model import Notifications, PriorityRoute, Signal, Spec, Tier
 from generator.procs import ManagedProcess, free_port, http_ready
 from generator.render import to_yaml
 from generator.tools import find_binary
@@ -48,10 +49,9 @@ def _scale(duration: Duration, factor: float, floor: float) -> Duration:
 
 
 def _scale_signal(signal: Signal, factor: float) -> Signal:
-    query = signal.query
-    if isinstance(query, Quantile | Ratio | Rate | Increase):
-        query = dataclasses.replace(query, window=_scale(query.window, factor, MIN_WINDOW))
-    return dataclasses.replace(signal, query=query)
+    kind = kind_of(signal)
+    window = kind.window(signal)
+    return signal if window is None else kind.with_window(signal, _scale(Duration(window), factor, MIN_WINDOW))
 
 
 def scaled(spec: Spec, factor: float) -> Spec:

@@ -21,7 +21,8 @@ from typing import Any
 
 from generator import conventions, promql
 from generator.emit import rules as prom_rules
-from generator.model import Absent, Alert, Override, Spec, Tier
+from generator.kinds import kind_of
+from generator.model import Alert, Override, Spec, Tier
 from generator.units import parse_duration
 
 # Grafana schedules rules on a 10 s base tick; a group interval must be a multiple of it.
@@ -39,23 +40,17 @@ def group_interval(spec: Spec) -> int:
 
 def _series(spec: Spec, alert: Alert, tier: Tier, override: Override | None) -> str:
     signal = alert.signal
-    if isinstance(signal.query, Absent):
-        return promql.absent_expr(signal, spec.job)
-    record = conventions.record_name(signal)
-    assert record is not None
-    matchers: list[str] = []
+    kind = kind_of(signal)
+    record = kind.record_name(signal)
+    if record is None:
+        return kind.alert_expr(signal, tier, spec.job)
     if override is not None:
-        matchers.append(f"{override.label}={promql.quote(override.value)}")
-    else:
-        for label in sorted({o.label for o in tier.overrides}):
-            alternatives = [o.value for o in tier.overrides if o.label == label]
-            values = "|".join(promql.escape_regex(v) for v in alternatives)
-            matchers.append(f"{label}!~{promql.quote(values)}")
-    return f"{record}{{{', '.join(matchers)}}}" if matchers else record
+        return f"{record}{{{override.label}={promql.quote(override.value)}}}"
+    return f"{record}{{{promql.override_exclusion(tier.overrides)}}}" if tier.overrides else record
 
 
 def _condition(alert: Alert, tier: Tier, override: Override | None) -> dict[str, Any]:
-    if isinstance(alert.signal.query, Absent):
+    if kind_of(alert.signal).alerts_on_absence:  # any series is a breach
         return {"type": "threshold", "expression": "B",
                 "conditions": [{"evaluator": {"type": "gt", "params": [0]}}]}
     threshold = override.threshold if override is not None else tier.threshold
@@ -93,8 +88,9 @@ def rule(spec: Spec, alert: Alert, tier: Tier, override: Override | None, *, fol
     """One ``ProvisionedAlertRule``."""
     signal = alert.signal
     display = override.display if override is not None else tier.display
-    value = promql.value_template(signal).replace("$value", "$values.B.Value")
-    description = promql.describe(alert, tier, value, promql.labels_template(signal), display)
+    kind = kind_of(signal)
+    value = kind.value_template(signal).replace("$value", "$values.B.Value")
+    description = kind.describe(alert, tier, value, kind.labels_template(signal), display)
     return {
         "uid": conventions.grafana_rule_uid(spec, alert.name, tier.severity,
                                f"{override.label}-{override.value}" if override else ""),

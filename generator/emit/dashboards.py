@@ -18,8 +18,9 @@ from grafanalib._gen import DashboardEncoder
 
 from exporters.catalogue import MetricDef
 from generator import conventions, promql
+from generator.kinds import kind_of
 from generator.layout import Slot, area_slots, overview_slots, signal_url
-from generator.model import ExtraPanel, Quantile, Selector, Severity, Signal, Spec, State, Tier
+from generator.model import ExtraPanel, Selector, Severity, Signal, Spec, Tier
 from generator.render import to_json
 from generator.spec_panels import metrics_in, signal_metrics
 from generator.units import UNIT_DIMENSION, Dimension
@@ -72,22 +73,20 @@ def signal_tiers(spec: Spec, signal: Signal) -> list[Tier]:
 
 
 def default_steps(spec: Spec, signal: Signal) -> list[dict[str, Any]]:
-    if isinstance(signal.query, State):
+    if kind_of(signal).states(signal):
         return state_steps(spec, signal)
     return threshold_steps([(t, t.threshold) for t in signal_tiers(spec, signal) if t.threshold is not None])
 
 
 def state_steps(spec: Spec, signal: Signal) -> list[dict[str, Any]]:
-    assert isinstance(signal.query, State)
     colors = state_colors(spec, signal)
     steps: list[dict[str, Any]] = [{"color": colors[0], "value": None}]
-    steps += [{"color": colors[i], "value": i} for i in range(1, len(signal.query.states))]
+    steps += [{"color": colors[i], "value": i} for i in range(1, len(kind_of(signal).states(signal)))]
     return steps
 
 
 def state_colors(spec: Spec, signal: Signal) -> list[str]:
-    assert isinstance(signal.query, State)
-    colors = [OK_COLOR] + [OTHER_STATE_COLOR] * (len(signal.query.states) - 1)
+    colors = [OK_COLOR] + [OTHER_STATE_COLOR] * (len(kind_of(signal).states(signal)) - 1)
     for tier in sorted(signal_tiers(spec, signal), key=lambda t: _severity_rank(t.severity)):
         assert tier.threshold is not None
         colors[int(tier.threshold)] = SEVERITY_COLOR[tier.severity]
@@ -117,10 +116,11 @@ def override_configs(spec: Spec, signal: Signal, filters: Sequence[str] = ()) ->
 
 
 def value_mappings(spec: Spec, signal: Signal) -> list[dict[str, Any]]:
-    if not isinstance(signal.query, State):
+    states = kind_of(signal).states(signal)
+    if not states:
         return []
     colors = state_colors(spec, signal)
-    options = {str(i): {"text": name, "color": colors[i], "index": i} for i, name in enumerate(signal.query.states)}
+    options = {str(i): {"text": name, "color": colors[i], "index": i} for i, name in enumerate(states)}
     return [{"type": "value", "options": options}]
 
 
@@ -158,30 +158,16 @@ def _matchers(labels: Sequence[str], variables: Sequence[str]) -> list[str]:
     return [JOB, *(f'{v}=~"${v}"' for v in variables if v in labels)]
 
 
-def legend(signal: Signal) -> str:
-    return " ".join(f"{{{{{label}}}}}" for label in signal.by) or "{{job}}"
-
-
 def _by_legend(by: Sequence[str]) -> str:
     return " ".join(f"{{{{{label}}}}}" for label in by) or "{{job}}"
 
 
 def targets(signal: Signal, variables: Sequence[str] = ()) -> list[g.Target]:
+    """The signal kind's panel queries, filtered by the dashboard variables its series carry."""
     sel = "{" + ", ".join(_matchers(signal.by, variables)) + "}"
-    if isinstance(signal.query, Quantile):
-        qs = sorted({signal.query.q, *signal.query.show})
-        return [
-            g.Target(expr=f"{conventions.record_name(signal, q)}{sel}",
-                     legendFormat=f"{conventions.quantile_tag(q).upper()} {legend(signal)}",
-                     refId=chr(ord("A") + i), datasource=DATASOURCE)
-            for i, q in enumerate(qs)
-        ]
-    record = conventions.record_name(signal)
-    if record is None:  # absence: draw how many series are there
-        assert hasattr(signal.query, "source")
-        return [g.Target(expr=f"count by (job) ({signal.query.source.metric}{{{JOB}}})",
-                         legendFormat="{{job}}", refId="A", datasource=DATASOURCE)]
-    return [g.Target(expr=f"{record}{sel}", legendFormat=legend(signal), refId="A", datasource=DATASOURCE)]
+    return [g.Target(expr=q.expr.replace("{matchers}", sel), legendFormat=q.legend, refId=chr(ord("A") + i),
+                     datasource=DATASOURCE)
+            for i, q in enumerate(kind_of(signal).panel_queries(signal))]
 
 
 def extra_targets(panel: ExtraPanel, variables: Sequence[str]) -> list[g.Target]:
@@ -245,7 +231,7 @@ def area_panel(spec: Spec, slot: Slot, variables: Sequence[str] = ()) -> g.Panel
         "overrides": override_configs(spec, signal, variables),
         "mappings": value_mappings(spec, signal),
     }
-    if isinstance(signal.query, State):
+    if kind_of(signal).states(signal):
         return g.StateTimeline(**common, showValue="auto")
     bounds = {"valueMin": 0, "valueMax": 1} if signal.dim is Dimension.RATIO else {}
     return g.TimeSeries(**common, **bounds, unit=signal.dim.grafana_unit, thresholdsStyleMode="line+area",
@@ -358,7 +344,7 @@ def variables(spec: Spec, name: str) -> list[tuple[str, str]]:
     out: dict[str, str] = {}
     signals = () if name == conventions.OVERVIEW else spec.signals_on(name)
     for s in signals:
-        record = conventions.record_name(s)
+        record = kind_of(s).record_name(s)
         for label in s.by:
             if record is not None:
                 out.setdefault(label, record)

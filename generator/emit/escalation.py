@@ -113,10 +113,20 @@ def rule_group(spec: Spec) -> dict[str, Any] | None:
 
 
 # --- the promtool test --------------------------------------------------------------------------
-# Time runs in steps of window/60 (1m for 1h). An episode fires for EPISODE steps then resolves.
-STEPS_PER_WINDOW = 60
+# An episode fires for EPISODE steps then resolves; episodes start EPISODE + GAP steps apart.
 EPISODE = 5
 GAP = 5
+
+
+def step_of(spec: Spec) -> float:
+    """Whole seconds per test step: as coarse as lets all ``escalate_after`` episodes fit in one
+    window, since promtool evaluates every escalation rule at every step."""
+    needed = (spec.notifications.escalate_after - 1) * (EPISODE + GAP) + EPISODE + 3
+    return float(max(1, math.floor(parse_duration(spec.notifications.escalate_window) / needed)))
+
+
+def steps_per_window(spec: Spec) -> int:
+    return math.ceil(parse_duration(spec.notifications.escalate_window) / step_of(spec))
 
 
 @dataclass(frozen=True)
@@ -174,48 +184,56 @@ def _at(step: int, step_seconds: float) -> str:
 
 
 def tests(spec: Spec) -> list[dict[str, Any]]:
+    # Every escalation rule reads only its own alert's series, so all of them share two timelines:
+    # promtool then evaluates each rule once per step, however many alerts escalate.
+    # Two tiers of one alert (info and warning) escalate under the same alert name, so each round
+    # holds at most one tier per alert: in one round their escalations would fire side by side.
+    rounds: list[list[Escalation]] = []
+    for esc in escalations(spec):
+        free = next((r for r in rounds if all(e.name != esc.name for e in r)), None)
+        if free is None:
+            rounds.append([esc])
+        else:
+            free.append(esc)
+    return [group for escs in rounds for group in _round(spec, escs)]
+
+
+def _round(spec: Spec, escs: list[Escalation]) -> list[dict[str, Any]]:
     notes = spec.notifications
     n = notes.escalate_after
-    step_seconds = parse_duration(notes.escalate_window) / STEPS_PER_WINDOW
+    step_seconds = step_of(spec)
     interval = format_duration(step_seconds)
     window = notes.escalate_window
     period = EPISODE + GAP
-    out: list[dict[str, Any]] = []
-    for esc in escalations(spec):
+    again: dict[str, Any] = {
+        "name": f"Each <Alert>Recurring fires at the {_ordinal(n)} firing of its alert within {window}, "
+                f"not at the {_ordinal(n - 1)}, not for a pending-only episode, and resolves with it",
+        "interval": interval, "input_series": [], "alert_rule_test": []}
+    spread_out: dict[str, Any] = {
+        "name": f"Each <Alert>Recurring stays quiet when {n} firings of its alert span more than {window}",
+        "interval": interval, "input_series": [], "alert_rule_test": []}
+    for esc in escs:
         # n firing episodes one period apart, and one that stayed pending between the first two.
         episodes = [_Episode(k * period) for k in range(n)]
         if n >= 2:
             episodes.insert(1, _Episode(EPISODE + 1, fires=False, length=GAP - 3))
         last = (n - 1) * period + 2
-        checks: list[dict[str, Any]] = []
         if n >= 2:
-            checks.append({"eval_time": _at(last - period, step_seconds), "alertname": esc.name,
-                           "exp_alerts": []})
-        checks.append({"eval_time": _at(last, step_seconds), "alertname": esc.name,
-                       "exp_alerts": [_expected(spec, esc, n)]})
-        checks.append({"eval_time": _at((n - 1) * period + EPISODE + 2, step_seconds),
-                       "alertname": esc.name, "exp_alerts": []})
-        out.append({
-            "name": f"{esc.name} fires at the {_ordinal(n)} firing of {esc.alert.name} ({esc.tier.severity}) "
-                    f"within {window}, not at the {_ordinal(n - 1)}, not for a pending-only episode, "
-                    f"and resolves with it",
-            "interval": interval,
-            "input_series": _input(spec, esc, episodes, step_seconds),
-            "alert_rule_test": checks,
-        })
+            again["alert_rule_test"].append({"eval_time": _at(last - period, step_seconds), "alertname": esc.name,
+                                             "exp_alerts": []})
+        again["alert_rule_test"].append({"eval_time": _at(last, step_seconds), "alertname": esc.name,
+                                         "exp_alerts": [_expected(spec, esc, n)]})
+        again["alert_rule_test"].append({"eval_time": _at((n - 1) * period + EPISODE + 2, step_seconds),
+                                         "alertname": esc.name, "exp_alerts": []})
+        again["input_series"] += _input(spec, esc, episodes, step_seconds)
         if n >= 2:
             # The same n episodes spread so that the first has left the window when the last fires.
-            spread = math.ceil(STEPS_PER_WINDOW / (n - 1)) + EPISODE
+            spread = math.ceil(steps_per_window(spec) / (n - 1)) + EPISODE
             far = [_Episode(k * spread) for k in range(n)]
-            out.append({
-                "name": f"{esc.name} stays quiet when {n} firings of {esc.alert.name} "
-                        f"span more than {window}",
-                "interval": interval,
-                "input_series": _input(spec, esc, far, step_seconds),
-                "alert_rule_test": [{"eval_time": _at((n - 1) * spread + 2, step_seconds),
-                                     "alertname": esc.name, "exp_alerts": []}],
-            })
-    return out
+            spread_out["input_series"] += _input(spec, esc, far, step_seconds)
+            spread_out["alert_rule_test"].append({"eval_time": _at((n - 1) * spread + 2, step_seconds),
+                                                  "alertname": esc.name, "exp_alerts": []})
+    return [again, spread_out] if spread_out["input_series"] else [again]
 
 
 def _ordinal(n: int) -> str:
@@ -229,7 +247,7 @@ def emit(spec: Spec) -> dict[str, str]:
         return {}
     rules_path = conventions.rule_file(AREA)
     test_path = conventions.rule_test_file(AREA)
-    step = format_duration(parse_duration(spec.notifications.escalate_window) / STEPS_PER_WINDOW)
+    step = format_duration(step_of(spec))
     test = {"rule_files": [f"../{rules_path.rsplit('/', 1)[1]}"], "evaluation_interval": step,
             "tests": tests(spec)}
     return {rules_path: to_yaml({"groups": [group]}, source=spec.source),

@@ -1,54 +1,48 @@
-"""promtool unit tests generated from the spec: every alert tier fires past its threshold, stays quiet
-just inside it, and stays pending while a breach is shorter than its ``for``; every recording rule
-turns raw series into the value the alerts and panels read.
+"""promtool unit tests generated from the spec, proving each alert from the raw series an exporter
+publishes (histogram buckets, counters, gauges) through the real recording rules.
 
-Alert cases feed the recorded series directly (the raw metrics are absent, so recording rules
-add nothing), which makes the timing exact; recording cases feed raw series. Together they cover
-raw metric -> recorded signal -> alert. Expected annotations are the exact text Prometheus renders,
-computed with the Python twins of its template functions.
+For every tier and every per-label threshold: it fires just past the threshold once its ``for`` has
+passed, is still pending one evaluation earlier, stays quiet just inside; a quiet system (counters
+that do not move) raises only what it should. Per-instance kinds put a healthy instance beside the
+one in trouble, under one job. Expected annotations are the exact text Prometheus renders, computed
+with the Python twins of its template functions.
+
+So that promtool evaluates each rule once per step however many cases there are, every case of a
+rule file runs on one timeline in one test group, told apart by a ``job`` of its own
+(``conventions.case_job``). Signals that read the same raw metric go to separate groups, so no case
+feeds another's rules.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from generator import conventions, promql
+from generator import conventions
 from generator.emit.rules import alert_annotations, alert_labels
-from generator.humanize import render_value
-from generator.model import (
-    Absent,
-    Age,
-    Alert,
-    Expr,
-    Gauge,
-    Increase,
-    Override,
-    Quantile,
-    Rate,
-    Ratio,
-    Selector,
-    Signal,
-    Spec,
-    State,
-    Tier,
-)
+from generator.kinds import kind_of
+from generator.kinds.base import Synthesis, series_text
+from generator.layout import alert_url
+from generator.model import Alert, Override, Selector, Signal, Spec, Tier
 from generator.render import to_yaml
-from generator.units import Dimension, format_quantity, parse_duration
+from generator.units import Dimension, parse_duration
 
 STEP = 60.0  # seconds between input samples and between rule evaluations in the tests
 STEP_TEXT = "1m"
+# Relative distance of the test values from a threshold: close enough that moving a threshold by
+# more than this breaks a test, far enough that rendered values differ from the threshold.
+MARGIN = 0.02
+# An absent series disappears after this long, once every rule has seen it.
+GONE_AFTER = 5 * STEP
+HEALTHY_INSTANCE = "healthy:9100"
+TROUBLED_INSTANCE = "troubled:9100"
 
 
 def _t(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    return f"{minutes}m"
-
-
-def fire_time(tier: Tier) -> float:
-    """First evaluation at which a condition true from t=0 has held for ``for``."""
-    return math.ceil(parse_duration(tier.for_) / STEP) * STEP
+    return f"{int(seconds // 60)}m"
 
 
 def _clean(v: float) -> float:
@@ -57,15 +51,6 @@ def _clean(v: float) -> float:
 
 
 # --- values either side of a threshold ----------------------------------------------------------
-
-@dataclass(frozen=True)
-class Case:
-    """One alert case: a signal value held from t=0 and the time it is checked."""
-
-    name: str
-    value: float
-    eval_at: float
-
 
 def _severer(alert: Alert, tier: Tier, threshold: float) -> float | None:
     """The nearest threshold of a more severe tier beyond this one, if any."""
@@ -79,43 +64,72 @@ def _severer(alert: Alert, tier: Tier, threshold: float) -> float | None:
     return min(beyond) if tier.op == ">" else max(beyond)
 
 
-# Relative distance of the test values from a threshold: close enough that moving a threshold by
-# more than this breaks a test, far enough that rendered values differ from the threshold.
-MARGIN = 0.02
+def _counts(signal: Signal) -> bool:
+    return signal.dim is Dimension.COUNT
 
 
 def breach_value(alert: Alert, tier: Tier, threshold: float) -> float:
     """Just past the threshold, short of any more severe tier; whole steps for counts."""
-    dim = alert.signal.dim
-    step = 1.0 if dim is Dimension.COUNT or threshold == 0 else abs(threshold) * MARGIN
+    step = 1.0 if _counts(alert.signal) or threshold == 0 else abs(threshold) * MARGIN
     value = threshold + step if tier.op == ">" else threshold - step
     nxt = _severer(alert, tier, threshold)
     if nxt is not None and (value >= nxt if tier.op == ">" else value <= nxt):
         value = (threshold + nxt) / 2
-    if dim is Dimension.RATIO:
-        value = min(max(value, 0.0), 1.0)
-    return _clean(value)
+    lo, hi = kind_of(alert.signal).value_range(alert.signal)
+    return _clean(min(max(value, lo), hi))
 
 
-def inside_value(alert: Alert, tier: Tier, threshold: float) -> float:
-    """Just inside the threshold. Counts sit exactly on it: the comparison is strict."""
-    dim = alert.signal.dim
-    if dim is Dimension.COUNT or threshold == 0:
-        return threshold
-    step = abs(threshold) * MARGIN
-    value = threshold - step if tier.op == ">" else threshold + step
-    if dim is Dimension.RATIO:
-        value = min(value, 1.0)
-    return _clean(value)
+def inside_value(alert: Alert, tier: Tier, threshold: float, hold: float = 0.0) -> float:
+    """Just inside the threshold. Counts sit exactly on it (the comparison is strict) when the raw
+    series reproduce them exactly, else one whole event inside."""
+    signal = alert.signal
+    kind = kind_of(signal)
+    lo, hi = kind.value_range(signal)
+    if _counts(signal) or threshold == 0:
+        exact = kind.synthesise(signal, {}, threshold, STEP, hold).ramp == 0
+        value = threshold if exact or threshold == 0 else threshold - 1 if tier.op == ">" else threshold + 1
+    else:
+        step = abs(threshold) * MARGIN
+        value = threshold - step if tier.op == ">" else threshold + step
+    return _clean(min(max(value, lo), hi))
 
 
-# --- series -------------------------------------------------------------------------------------
+def _threshold_for(tier: Tier, labels: dict[str, str]) -> tuple[float | None, Override | None]:
+    for o in tier.overrides:
+        if labels.get(o.label) == o.value:
+            return o.threshold, o
+    return tier.threshold, None
 
-def series_labels(spec: Spec, signal: Signal, override: Override | None = None) -> dict[str, str]:
-    labels = {conventions.LEVEL_LABEL: conventions.signal_job(spec, signal)}
-    for label in signal.by:
-        labels[label] = example_label_value(signal, label, override)
-    return labels
+
+# --- cases ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Case:
+    """Raw series giving one recorded series (``labels``) a value over the test's timeline, from
+    ``offset`` on (before it, no sample: each case starts as late as its checks allow, since
+    promtool expands every active alert's templates at every step)."""
+
+    signal: Signal
+    labels: dict[str, str]
+    made: Synthesis
+    offset: float = 0.0
+    # The scenario's case job. A signal the metric contract ties to one system's job cannot give each
+    # scenario a job of its own, so its scenarios run in groups of their own, one per case job.
+    lane: str = ""
+
+    def at(self, t: float) -> float | None:
+        return None if t < self.offset else self.made.at(t - self.offset)
+
+    def span(self, spec: Spec) -> float:
+        """How long the case must run: its value settled (the window full, for exact records),
+        then every ``for`` of its signal's alerts, then one more step."""
+        kind = kind_of(self.signal)
+        settle = max(self.made.ramp, self.made.first if math.isfinite(self.made.first) else 0.0)
+        if self.made.extra:
+            settle = max(settle, parse_duration(kind.window(self.signal) or "0s"))
+        longest_for = max((parse_duration(t.for_) for a in spec.alerts_on(self.signal) for t in a.tiers),
+                          default=0.0)
+        return math.ceil((settle + longest_for) / STEP) * STEP + STEP
 
 
 def example_label_value(signal: Signal, label: str, override: Override | None) -> str:
@@ -129,277 +143,257 @@ def example_label_value(signal: Signal, label: str, override: Override | None) -
     return f"example_{label}"
 
 
-def series_text(name: str, labels: dict[str, str]) -> str:
-    inner = ", ".join(f"{k}={promql.quote(v)}" for k, v in labels.items())
-    return f"{name}{{{inner}}}"
+class _Jobs:
+    """Hands out one case job per scenario, numbered in order, so test files read top to bottom."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, what: str) -> str:
+        self.count += 1
+        return conventions.case_job(self.count, what)
 
 
-def constant(value: float, samples: int) -> str:
-    return f"{promql.number(value)}+0x{samples}"
+def tied_job(signal: Signal) -> str | None:
+    """The job the metric contract tied the signal's selectors to, if any."""
+    return next((value for sel in conventions.selectors(signal.query) for label, value in sel.match
+                 if label == conventions.LEVEL_LABEL and isinstance(value, str)), None)
 
 
-# --- alert cases --------------------------------------------------------------------------------
-
-def expected_alerts(spec: Spec, alert: Alert, *, value: float, at: float, labels: dict[str, str],
-                    override: Override | None) -> list[dict[str, Any]]:
-    out = []
-    for tier in alert.tiers:
-        threshold = _threshold_for(tier, override)
-        if threshold is None or not tier.crossed(value, threshold) or fire_time(tier) > at:
-            continue
-        display = format_quantity(threshold, alert.signal.dim) if override and threshold != tier.threshold \
-            else tier.display
-        text = _render_value(alert.signal, value)
-        description = promql.describe(alert, tier, text, labels, display)
-        out.append({
-            "exp_labels": {**alert_labels(spec, alert, tier), **labels},
-            "exp_annotations": alert_annotations(spec, alert, description, labels),
-        })
-    return out
+def _labels(signal: Signal, job: str, instance: str | None, override: Override | None) -> dict[str, str]:
+    labels = {conventions.LEVEL_LABEL: tied_job(signal) or job}
+    if kind_of(signal).per_instance and instance is not None:
+        labels[conventions.INSTANCE_LABEL] = instance
+    for label in signal.by:
+        labels[label] = example_label_value(signal, label, override)
+    return labels
 
 
-def _threshold_for(tier: Tier, override: Override | None) -> float | None:
-    if override is None:
-        return tier.threshold
-    chosen = next((o.threshold for o in tier.overrides if o.value == override.value and o.label == override.label),
-                  None)
-    return tier.threshold if chosen is None else chosen
+def signal_cases(spec: Spec, signal: Signal, jobs: _Jobs) -> list[Case]:
+    """Every scenario the signal's alerts are checked against, on one timeline."""
+    kind = kind_of(signal)
+    cases: list[Case] = []
+    hold = max((parse_duration(t.for_) for a in spec.alerts_on(signal) for t in a.tiers), default=0.0)
 
+    lane = ""
 
-def _render_value(signal: Signal, value: float) -> str:
-    if isinstance(signal.query, State):
-        index = int(value)
-        return signal.query.states[index] if index == value and 0 <= index < len(signal.query.states) \
-            else render_value(Dimension.COUNT, value)
-    return render_value(signal.dim, value)
+    def add(labels: dict[str, str], value: float) -> None:
+        cases.append(Case(signal, labels, kind.synthesise(signal, labels, value, STEP, hold), lane=lane))
 
+    def case_job(what: str) -> str:
+        nonlocal lane
+        lane = jobs(what)
+        return lane
 
-def _words(signal: Signal, value: float) -> str:
-    if isinstance(signal.query, State):
-        return _render_value(signal, value)
-    return format_quantity(value, signal.dim)
-
-
-def tier_cases(alert: Alert, tier: Tier, threshold: float) -> list[Case]:
-    signal = alert.signal
-    fires = fire_time(tier)
-    latest = max(fire_time(t) for t in alert.tiers) + STEP
-    where = f"{alert.name} {tier.severity}"
-    if isinstance(signal.query, State):
-        assert tier.threshold is not None
-        cases = [Case(f"{where} fires once the state has been {tier.display} for {tier.for_}",
-                      threshold, max(fires, STEP))]
-        cases += [Case(f"{where} stays quiet while the state is {name}", float(i), latest)
-                  for i, name in enumerate(signal.query.states) if i != int(threshold)]
-    else:
-        breach = breach_value(alert, tier, threshold)
-        inside = inside_value(alert, tier, threshold)
-        side = "above" if tier.op == ">" else "below"
-        cases = [
-            Case(f"{where} fires when {signal.title.lower()} is {_words(signal, breach)}, {side} "
-                 f"{format_quantity(threshold, signal.dim)}, for {tier.for_}", breach, max(fires, STEP)),
-            Case(f"{where} stays quiet at {_words(signal, inside)}, just inside "
-                 f"{format_quantity(threshold, signal.dim)}", inside, latest),
-        ]
-    if fires >= STEP:
-        cases.append(Case(f"{where} is still pending, not firing, when the breach has lasted less than its "
-                          f"for of {tier.for_}", cases[0].value, fires - STEP))
+    if kind.alerts_on_absence:
+        # One instance keeps the series, one loses it (both scraped); absent() for a job that is
+        # not scraped at all has a group of its own (``absent_job_group``).
+        add(_labels(signal, spec.job, HEALTHY_INSTANCE, None), math.inf)
+        add(_labels(signal, spec.job, TROUBLED_INSTANCE, None), GONE_AFTER)
+        return cases
+    for alert in spec.alerts_on(signal):
+        for tier in alert.tiers:
+            assert tier.threshold is not None
+            targets: list[tuple[Override | None, float]] = [(None, tier.threshold)]
+            targets += [(o, o.threshold) for o in tier.overrides]
+            for override, threshold in targets:
+                where = f" {override.label} {override.value}" if override else ""
+                if kind.states(signal):
+                    # Every state at once, one instance each: only the alerting one may fire.
+                    job = case_job(f"{alert.name} {tier.severity} each state")
+                    for i, state in enumerate(kind.states(signal)):
+                        add(_labels(signal, job, f"{state}:9100", override), float(i))
+                    continue
+                breach = breach_value(alert, tier, threshold)
+                inside = inside_value(alert, tier, threshold, hold)
+                if kind.per_instance:
+                    job = case_job(f"{alert.name} {tier.severity}{where} one instance in trouble")
+                    add(_labels(signal, job, TROUBLED_INSTANCE, override), breach)
+                    add(_labels(signal, job, HEALTHY_INSTANCE, override), inside)
+                else:
+                    past = case_job(f"{alert.name} {tier.severity}{where} past")
+                    add(_labels(signal, past, None, override), breach)
+                    add(_labels(signal, case_job(f"{alert.name} {tier.severity}{where} inside"), None, override),
+                        inside)
+    labels = _labels(signal, case_job(f"{signal.name} no traffic"), HEALTHY_INSTANCE, None)
+    quiet = kind.no_traffic(signal, labels, STEP)
+    if quiet is not None:
+        cases.append(Case(signal, labels, quiet, lane=lane))
+    window = kind.window(signal)
+    if window is None or parse_duration(window) % STEP == 0:  # rate() extrapolates nothing: exact
+        labels = _labels(signal, case_job(f"{signal.name} records"), HEALTHY_INSTANCE, None)
+        exact = kind.exact_records(signal, labels, STEP)
+        if exact is not None:
+            cases.append(Case(signal, labels, exact, lane=lane))
     return cases
 
 
-def alert_groups(spec: Spec, alert: Alert) -> list[dict[str, Any]]:
-    signal = alert.signal
-    groups = []
-    if isinstance(signal.query, Absent):
-        return absent_groups(spec, alert)
-    record = conventions.record_name(signal)
-    assert record is not None
-    targets: list[tuple[Tier, Override | None, float]] = []
-    for tier in alert.tiers:
-        if tier.threshold is not None:
-            targets.append((tier, None, tier.threshold))
-        targets.extend((tier, o, o.threshold) for o in tier.overrides)
-    for tier, override, threshold in targets:
-        labels = series_labels(spec, signal, override)
-        for case in tier_cases(alert, tier, threshold):
-            name = case.name + (f" ({override.label}={override.value})" if override else "")
-            samples = int(case.eval_at // STEP) + 2
-            groups.append({
-                "name": name,
-                "interval": STEP_TEXT,
-                "input_series": [{"series": series_text(record, labels), "values": constant(case.value, samples)}],
-                "alert_rule_test": [{
-                    "eval_time": _t(case.eval_at),
-                    "alertname": alert.name,
-                    "exp_alerts": expected_alerts(spec, alert, value=case.value, at=case.eval_at, labels=labels,
-                                                override=override),
-                }],
+def record_checks(cases: Iterable[Case], until: float) -> list[dict[str, Any]]:
+    """Every series the cases' kinds record besides what alerts read (a P50 beside the alerting
+    P99), to the bit, once the window is full."""
+    return [
+        {"expr": series_text(record, case.labels), "eval_time": _t(until),
+         "exp_samples": [{"labels": series_text(record, case.labels), "value": value}]}
+        for case in cases for record, value in case.made.extra.items()
+        if until - case.offset >= (parse_duration(kind_of(case.signal).window(case.signal) or "0s"))
+    ]
+
+
+# --- the alerting timeline ----------------------------------------------------------------------
+
+def firing_times(case: Case, tier: Tier, until: float) -> list[float]:
+    """Evaluation times (0, STEP, ... ``until``) at which the tier's alert fires for the case,
+    replaying Prometheus' pending/firing state machine over the case's recorded values."""
+    kind = kind_of(case.signal)
+    threshold, _ = _threshold_for(tier, case.labels)
+    hold = parse_duration(tier.for_)
+    since: float | None = None
+    out = []
+    for i in range(int(until // STEP) + 1):
+        t = i * STEP
+        value = case.at(t)
+        holds = value is not None and not math.isnan(value) and kind.fires(tier, threshold, value)
+        since = (since if since is not None else t) if holds else None
+        if since is not None and t - since >= hold:
+            out.append(t)
+    return out
+
+
+def aligned(spec: Spec, cases: list[Case]) -> tuple[list[Case], float]:
+    """The cases, each starting so that it ends with the longest: one timeline as short as the
+    longest case (promtool evaluates every rule of the file at every step), and its end."""
+    spans = [case.span(spec) for case in cases]
+    until = max(spans, default=STEP)
+    return [dataclasses.replace(c, offset=until - span) for c, span in zip(cases, spans, strict=True)], until
+
+
+def expected_alerts(spec: Spec, alert: Alert, cases: Iterable[Case], at: float,
+                    fired: dict[tuple[int, int], set[float]], *, annotations: dict[str, str]) -> list[dict[str, Any]]:
+    """The alerts firing at ``at``; every annotation but the description is in ``annotations``."""
+    kind = kind_of(alert.signal)
+    out = []
+    for ci, case in enumerate(cases):
+        for ti, tier in enumerate(alert.tiers):
+            if at not in fired[(ci, ti)]:
+                continue
+            _, override = _threshold_for(tier, case.labels)
+            value = case.at(at)
+            assert value is not None
+            display = override.display if override is not None else tier.display
+            description = kind.describe(alert, tier, kind.render_value(alert.signal, value),
+                                        kind.rendered_labels(alert.signal, case.labels), display)
+            out.append({
+                "exp_labels": {**alert_labels(spec, alert, tier), **kind.alert_labels(alert.signal, case.labels)},
+                "exp_annotations": {**annotations, "description": description,
+                                    "dashboard_url": alert_url(spec, alert.signal, case.labels)},
             })
-    return groups
+    return out
 
 
-def absent_groups(spec: Spec, alert: Alert) -> list[dict[str, Any]]:
-    signal = alert.signal
-    assert isinstance(signal.query, Absent)
-    sel = signal.query.source
-    job = conventions.signal_job(spec, signal)
-    labels = {conventions.LEVEL_LABEL: job}
-    for name, value in sel.match:
-        labels[name] = value[0] if isinstance(value, tuple) else value
-    groups = []
-    for tier in alert.tiers:
-        fires = fire_time(tier)
-        gone_at = 5 * STEP
-        check = gone_at + STEP + fires + STEP
-        # A target that stops exposing a series leaves a staleness marker: absent() sees it at once.
-        present = f"{constant(1, int(gone_at // STEP))} stale"
-        exp_labels = {conventions.LEVEL_LABEL: job,
-                      **{k: v for k, v in sel.match if not isinstance(v, tuple)}}
-        description = promql.describe(alert, tier, "", {conventions.LEVEL_LABEL: job}, tier.display)
-        groups.append({
-            "name": f"{alert.name} {tier.severity} fires when {sel.metric} has been gone for {tier.for_}, "
-                    "and not while it is there",
-            "interval": STEP_TEXT,
-            "input_series": [{"series": series_text(sel.metric, labels), "values": present}],
-            "alert_rule_test": [
-                {"eval_time": _t(gone_at - STEP), "alertname": alert.name, "exp_alerts": []},
-                {"eval_time": _t(check), "alertname": alert.name, "exp_alerts": [{
-                    "exp_labels": {**alert_labels(spec, alert, tier), **exp_labels},
-                    "exp_annotations": alert_annotations(spec, alert, description, exp_labels),
-                }]},
-            ],
-        })
-    return groups
+def alert_checks(spec: Spec, alert: Alert, cases: list[Case], until: float) -> list[dict[str, Any]]:
+    """The evaluations that tell: each first firing, the one before it, and the end of the timeline."""
+    firing = {(ci, ti): firing_times(case, tier, until)
+              for ci, case in enumerate(cases) for ti, tier in enumerate(alert.tiers)}
+    times = {until}
+    for (_, ti), when in firing.items():
+        if when:
+            times.add(when[0])
+            if when[0] >= STEP and parse_duration(alert.tiers[ti].for_) > 0:
+                times.add(when[0] - STEP)
+    fired = {key: set(when) for key, when in firing.items()}
+    annotations = alert_annotations(spec, alert, "")
+    return [{"eval_time": _t(t), "alertname": alert.name,
+             "exp_alerts": expected_alerts(spec, alert, cases, t, fired=fired, annotations=annotations)}
+            for t in sorted(times)]
 
 
-# --- recording cases ----------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Raw:
-    """One raw input series for a recording test: its labels and per-second growth or value."""
-
-    name: str
-    labels: dict[str, str]
-    per_second: float
+def _input(cases: Iterable[Case], until: float) -> list[dict[str, str]]:
+    samples = int(until // STEP)
+    return [{"series": raw.text(), "values": raw.text_values(samples, int(c.offset // STEP))}
+            for c in cases for raw in c.made.series]
 
 
-def _raw_for(sel: Selector, spec: Spec, signal: Signal, per_second: float, suffix: str = "") -> _Raw:
-    labels = {conventions.LEVEL_LABEL: conventions.signal_job(spec, signal)}
-    for label in signal.by:
-        labels[label] = example_label_value(signal, label, None)
-    for name, value in sel.match:
-        labels[name] = value[0] if isinstance(value, tuple) else value
-    return _Raw(sel.metric + suffix, labels, per_second)
+def _family(metric: str) -> str:
+    """A histogram's series share a family: its _bucket, _count and _sum feed each other's readers."""
+    for suffix in ("_bucket", "_count", "_sum"):
+        if metric.endswith(suffix):
+            return metric.removesuffix(suffix)
+    return metric
 
 
-def _matches(raw: _Raw, sel: Selector) -> bool:
-    if raw.name != sel.metric:
-        return False
-    for label, value in sel.match:
-        allowed = value if isinstance(value, tuple) else (value,)
-        if raw.labels.get(label) not in allowed:
-            return False
-    return True
+def lanes(signals: Iterable[Signal]) -> list[list[Signal]]:
+    """Signals in groups that share no raw metric, so one signal's cases never feed another's rules."""
+    out: list[tuple[set[str], list[Signal]]] = []
+    for signal in signals:
+        kind = kind_of(signal)
+        used = {*map(_family, kind.metrics(signal)), *(r.name for r in kind.records(signal))}
+        lane = next((lane for lane in out if not lane[0] & used), None)
+        if lane is None:
+            out.append((set(used), [signal]))
+        else:
+            lane[0].update(used)
+            lane[1].append(signal)
+    return [lane for _, lane in out]
 
 
-WINDOW_SAMPLES = 10  # samples past the window, so rate() sees a full window with no extrapolation
+def lane_groups(spec: Spec, area: str, signals: list[Signal], jobs: _Jobs) -> list[dict[str, Any]]:
+    """One group for the lane; a signal tied to one system's job gets one group per case job."""
+    cases = [c for s in signals for c in signal_cases(spec, s, jobs)]
+    if not any(tied_job(s) for s in signals):
+        return [lane_group(spec, area, signals, cases)]
+    apart: dict[str, list[Case]] = {}
+    for case in cases:
+        apart.setdefault(case.lane, []).append(case)
+    return [lane_group(spec, area, signals, part) for part in apart.values()]
 
 
-def recording_group(spec: Spec, signal: Signal) -> dict[str, Any] | None:
-    """Raw series in, the recorded value out, at a time when the window is full."""
-    query = signal.query
-    out_labels = series_labels(spec, signal)
-    record = conventions.record_name(signal)
-    series: list[dict[str, str]] = []
-    expected: list[tuple[str, float]] = []
-    if isinstance(query, Quantile):
-        window = parse_duration(query.window)
-        at = window + WINDOW_SAMPLES * STEP
-        n = int(at // STEP)
-        # Every observation lands in one middle bucket: rate 1/s there and in every bucket above.
-        k = len(query.buckets) // 2
-        for i, le in enumerate((*query.buckets, math.inf)):
-            grows = i >= k
-            labels = {**_raw_for(query.source, spec, signal, 0).labels, "le": "+Inf" if le == math.inf else repr(le)}
-            series.append({"series": series_text(f"{query.source.metric}_bucket", labels),
-                           "values": f"0+{60 if grows else 0}x{n}"})
-        start = query.buckets[k - 1] if k > 0 else 0.0
-        end = query.buckets[k]
-        for q in sorted({query.q, *query.show}):
-            # histogram_quantile: bucketStart + (bucketEnd-bucketStart)*(rank/count), rank = q*1, count = 1
-            expected.append((conventions.record_name(signal, q) or "", start + (end - start) * (q / 1.0)))
-        what = f"P{conventions.quantile_tag(query.q)[1:]} of {query.source.metric}"
-    elif isinstance(query, Ratio):
-        raws: list[_Raw] = []
-        for sel in (*query.numerator, *query.denominator):
-            if not any(_matches(r, sel) for r in raws):
-                raws.append(_raw_for(sel, spec, signal, float(len(raws) + 1)))
-        at = parse_duration(query.window) + WINDOW_SAMPLES * STEP
-        n = int(at // STEP)
-        series = [{"series": series_text(r.name, r.labels), "values": f"0+{promql.number(r.per_second * 60)}x{n}"}
-                  for r in raws]
-        num = sum(r.per_second for s in query.numerator for r in raws if _matches(r, s))
-        den = sum(r.per_second for s in query.denominator for r in raws if _matches(r, s))
-        expected.append((record or "", num / den))
-        what = "the ratio of the counter rates"
-    elif isinstance(query, Rate | Increase):
-        raw = _raw_for(query.source, spec, signal, 2.0)
-        window = parse_duration(query.window)
-        at = window + WINDOW_SAMPLES * STEP
-        n = int(at // STEP)
-        series = [{"series": series_text(raw.name, raw.labels), "values": f"0+120x{n}"}]
-        expected.append((record or "", 2.0 if isinstance(query, Rate) else 2.0 * window))
-        what = "the counter's rate" if isinstance(query, Rate) else f"the counter's increase over {query.window}"
-    elif isinstance(query, Gauge):
-        at = 5 * STEP
-        raw = _raw_for(query.source, spec, signal, 3e9 if query.divide_by else 3.0)
-        series = [{"series": series_text(raw.name, raw.labels), "values": constant(raw.per_second, 6)}]
-        value = raw.per_second
-        if query.divide_by:
-            div = _raw_for(query.divide_by, spec, signal, 4e9)
-            series.append({"series": series_text(div.name, div.labels), "values": constant(div.per_second, 6)})
-            value = raw.per_second / div.per_second
-        expected.append((record or "", value))
-        what = f"the {query.aggregate} of the gauge" + (" over its limit" if query.divide_by else "")
-    elif isinstance(query, State):
-        at = 5 * STEP
-        raw = _raw_for(query.source, spec, signal, 1.0)
-        series = [{"series": series_text(raw.name, raw.labels), "values": constant(1, 6)}]
-        expected.append((record or "", 1.0))
-        what = "the state gauge"
-    elif isinstance(query, Age):
-        at = 10 * STEP
-        raw = _raw_for(query.source, spec, signal, 100.0)
-        series = [{"series": series_text(raw.name, raw.labels), "values": constant(100, 11)}]
-        expected.append((record or "", at - 100.0))
-        what = "seconds since the timestamp"
-    else:
-        assert isinstance(query, Absent | Expr)
-        return None
-    return {
-        "name": f"{signal.name} records {what}",
+def lane_group(spec: Spec, area: str, signals: list[Signal], cases: list[Case]) -> dict[str, Any]:
+    every, until = aligned(spec, cases)
+    signals = [s for s in signals if any(c.signal.name == s.name for c in cases)]
+    by_signal: dict[str, list[Case]] = {}
+    for case in every:
+        by_signal.setdefault(case.signal.name, []).append(case)
+    checks = [check for s in signals for alert in spec.alerts_on(s)
+              for check in alert_checks(spec, alert, by_signal[s.name], until)]
+    group: dict[str, Any] = {
+        "name": f"{area}: {', '.join(s.name for s in signals)}: from raw series, each alert fires just past "
+                "its thresholds once its for has passed, is pending before, and stays quiet inside them",
         "interval": STEP_TEXT,
-        "input_series": series,
-        "promql_expr_test": [
-            {"expr": name, "eval_time": _t(at),
-             "exp_samples": [{"labels": series_text(name, out_labels), "value": value}]}
-            for name, value in expected
-        ],
+        "input_series": _input(every, until),
+        "alert_rule_test": checks,
+    }
+    records = record_checks(every, until)
+    if records:
+        group["promql_expr_test"] = records
+    return group
+
+
+def absent_job_group(spec: Spec, signal: Signal) -> dict[str, Any]:
+    """No target of the job is scraped and the series is gone: absent() alerts for the job."""
+    kind = kind_of(signal)
+    job = tied_job(signal) or spec.job
+    labels = {conventions.LEVEL_LABEL: job}
+    (case,), until = aligned(spec, [Case(signal, labels, kind.synthesise(signal, labels, GONE_AFTER, STEP))])
+    return {
+        "name": f"{signal.name}: with no target of {job} scraped, each alert fires once the series has "
+                "been gone for its for, and not before",
+        "interval": STEP_TEXT,
+        "input_series": _input([case], until),
+        "alert_rule_test": [check for alert in spec.alerts_on(signal)
+                            for check in alert_checks(spec, alert, [case], until)],
     }
 
 
 def emit(spec: Spec) -> dict[str, str]:
     files = {}
     for area, signals in spec.areas():
-        tests: list[dict[str, Any]] = []
-        for signal in signals:
-            group = recording_group(spec, signal)
-            if group is not None:
-                tests.append(group)
-        for signal in signals:
-            for alert in spec.alerts_on(signal):
-                tests.extend(alert_groups(spec, alert))
+        jobs = _Jobs()
+        alerting = [s for s in signals if spec.alerts_on(s)]
+        tests = [group for lane in lanes(alerting) for group in lane_groups(spec, area, lane, jobs)]
+        tests += [absent_job_group(spec, s) for s in alerting if kind_of(s).alerts_on_absence]
         rule_file = conventions.rule_file(area).removeprefix(conventions.RULES_DIR + "/")
         doc = {"rule_files": [f"../{rule_file}"], "evaluation_interval": STEP_TEXT, "tests": tests}
         files[conventions.rule_test_file(area)] = to_yaml(doc, source=spec.source)
     return files
+
+

@@ -11,22 +11,15 @@ from typing import Any
 
 from generator import conventions, promql
 from generator.gotemplate import literal_alert
+from generator.kinds import kind_of
 from generator.layout import alert_url
-from generator.model import Absent, Alert, Quantile, Signal, Spec, Tier
+from generator.model import Alert, Signal, Spec, Tier
 from generator.render import to_yaml
 from generator.units import parse_duration
 
 
 def recording_rules(signal: Signal) -> list[dict[str, Any]]:
-    if isinstance(signal.query, Absent):
-        return []
-    quantiles: list[float | None] = [None]
-    if isinstance(signal.query, Quantile):
-        quantiles += sorted(set(signal.query.show) - {signal.query.q})
-    return [
-        {"record": conventions.record_name(signal, q), "expr": promql.signal_expr(signal, q)}
-        for q in quantiles
-    ]
+    return [{"record": r.name, "expr": r.expr} for r in kind_of(signal).records(signal)]
 
 
 def alert_labels(spec: Spec, alert: Alert, tier: Tier) -> dict[str, str]:
@@ -46,10 +39,11 @@ def alert_annotations(spec: Spec, alert: Alert, description: str,
 
 
 def alerting_rule(spec: Spec, alert: Alert, tier: Tier) -> dict[str, Any]:
+    kind = kind_of(alert.signal)
     # Prometheus runs annotations and labels as templates; the user's texts are printed as written.
-    description = promql.describe(literal_alert(alert, title=True), tier, promql.value_template(alert.signal),
-                                  promql.labels_template(alert.signal), promql.threshold_template(tier))
-    rule: dict[str, Any] = {"alert": alert.name, "expr": promql.alert_expr(alert.signal, tier, spec.job)}
+    description = kind.describe(literal_alert(alert, title=True), tier, kind.value_template(alert.signal),
+                                kind.labels_template(alert.signal), promql.threshold_template(tier))
+    rule: dict[str, Any] = {"alert": alert.name, "expr": kind.alert_expr(alert.signal, tier, spec.job)}
     if parse_duration(tier.for_) > 0:
         rule["for"] = tier.for_
     rule["labels"] = alert_labels(spec, literal_alert(alert), tier)

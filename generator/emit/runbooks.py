@@ -6,9 +6,10 @@ read at 3 a.m. says what the alert really does.
 
 from __future__ import annotations
 
-from generator import conventions, promql
+from generator import conventions
+from generator.kinds import kind_of
 from generator.layout import signal_url
-from generator.model import Absent, Alert, Spec
+from generator.model import Alert, Spec
 
 RUNBOOKS = "docs/runbooks.md"
 
@@ -16,8 +17,9 @@ RUNBOOKS = "docs/runbooks.md"
 def _condition(alert: Alert) -> list[str]:
     rows = ["| severity | priority | fires when | for |", "|---|---|---|---|"]
     for tier in alert.tiers:
-        if isinstance(alert.signal.query, Absent):
-            when = f"no `{alert.signal.query.source.metric}` series"
+        kind = kind_of(alert.signal)
+        if kind.alerts_on_absence:
+            when = f"no `{kind.metrics(alert.signal)[0]}` series"
         else:
             op = {">": "above", "<": "below", "==": "is"}[tier.op]
             when = f"{alert.signal.title} {op} **{tier.display}**"
@@ -28,8 +30,9 @@ def _condition(alert: Alert) -> list[str]:
 
 def section(spec: Spec, alert: Alert) -> list[str]:
     signal = alert.signal
-    record = conventions.record_name(signal)
-    query = promql.absent_expr(signal, spec.job) if record is None else promql.signal_expr(signal)
+    kind = kind_of(signal)
+    record = kind.record_name(signal)
+    query = kind.query_text(signal, spec.job)
     lines = [f"## {alert.name}", "", f"**{alert.summary}.** {signal.description}".rstrip(), ""]
     lines += _condition(alert)
     lines += [""]

@@ -14,14 +14,12 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from generator import promql
-from generator.conventions import record_name
 from generator.demo.receiver import AlertReceiver, Delivery
 from generator.demo.settable_metrics import BREACHES, Breach, SettableMetrics, healthy
 from generator.demo.stack import QUICK_SCRAPE, LocalStack, detection_floor
 from generator.emit.rules import alert_annotations, alert_labels
-from generator.humanize import render_value
-from generator.model import Spec, State
+from generator.kinds import kind_of, record_name
+from generator.model import Spec
 from generator.units import parse_duration
 from tests.stack.conftest import fast, receivers_of
 
@@ -66,18 +64,19 @@ def wait_until_recorded(url: str, records: list[str], timeout: float = 20) -> No
 def shown(spec: Spec, breach: Breach) -> str:
     """How the alert's description shows the breach's value: a state's name, else the value humanized."""
     signal = next(a for a in spec.alerts if a.name == breach.alert).signal
-    if isinstance(signal.query, State):
-        return signal.query.states[int(breach.bad)]
-    return render_value(signal.dim, breach.bad)
+    return kind_of(signal).render_value(signal, breach.bad)
 
 
-def expected(spec: Spec, breach: Breach) -> tuple[dict[str, str], dict[str, str]]:
+def expected(spec: Spec, breach: Breach, instance: str) -> tuple[dict[str, str], dict[str, str]]:
     alert = next(a for a in spec.alerts if a.name == breach.alert)
     tier = next(t for t in alert.tiers if t.severity == breach.severity)
-    labels = {"alertname": alert.name, "job": spec.job, **breach.labels, **alert_labels(spec, alert, tier)}
-    description = promql.describe(alert, tier, shown(spec, breach), {"job": spec.job, **breach.labels},
-                                  tier.display)
-    return labels, alert_annotations(spec, alert, description, {"job": spec.job, **breach.labels})
+    kind = kind_of(alert.signal)
+    # Per-instance kinds (state, gauge, absence) name the instance in trouble.
+    series = {"job": spec.job, **({"instance": instance} if kind.per_instance else {}), **breach.labels}
+    labels = {"alertname": alert.name, **series, **alert_labels(spec, alert, tier)}
+    description = kind.describe(alert, tier, shown(spec, breach), kind.rendered_labels(alert.signal, series),
+                                tier.display)
+    return labels, alert_annotations(spec, alert, description, series)
 
 
 @pytest.mark.parametrize("breach", BREACHES, ids=lambda b: b.alert)
@@ -94,7 +93,7 @@ def test_a_breach_notifies_its_receivers_with_its_texts_within_the_floor_then_re
     t0 = env.source.set(breach.metric, breach.bad, **breach.labels)
     fired = of("firing")
     assert sorted(d.receiver for d in fired) == sorted(routes)
-    labels, annotations = expected(spec, breach)
+    labels, annotations = expected(spec, breach, env.source.address)
     for d in fired:
         assert d.labels == labels
         assert d.annotations == annotations

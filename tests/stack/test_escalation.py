@@ -18,6 +18,7 @@ from generator.emit import escalation
 from generator.model import Spec
 from generator.spec import load
 from generator.tools import Promtool
+from generator.units import format_duration
 from tests.conftest import SPECS, spec_id
 from tests.stack.conftest import write_tree
 
@@ -44,7 +45,8 @@ def test_an_escalation_one_occurrence_early_fails_the_generated_test(
     write_tree(tmp_path, {**files, RULES: mutated})
     result = promtool.test_rules([tmp_path / TESTS])
     assert not result.ok
-    assert "alertname: TradeFailureRateHighRecurring, time: 12m" in result.message  # the 2nd occurrence
+    second = format_duration(12 * escalation.step_of(default_spec))  # the 2nd occurrence, 12 steps in
+    assert f"alertname: TradeFailureRateHighRecurring, time: {second}" in result.message
 
 
 def test_counting_pending_episodes_fails_the_generated_test(
