@@ -20,8 +20,8 @@ from exporters.catalogue import MetricDef
 from generator import conventions, promql
 from generator.layout import Slot, area_slots, overview_slots, signal_url
 from generator.model import ExtraPanel, Quantile, Selector, Severity, Signal, Spec, State, Tier
+from generator.reads import metrics_in, signal_metrics
 from generator.render import to_json
-from generator.spec_panels import metrics_in, signal_metrics
 from generator.units import UNIT_DIMENSION, Dimension
 
 SCHEMA_VERSION = 39
