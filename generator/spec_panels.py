@@ -64,7 +64,7 @@ class Context(Protocol):
 def _declared(metrics: Mapping[str, Any]) -> list[MetricDef]:
     return [MetricDef(name, body["type"], body["unit"], body.get("help", ""), labels=tuple(body.get("labels", ())),
                       buckets=tuple(body.get("buckets", ())), states=tuple(body.get("states", ())))
-            for name, body in metrics.items() if name not in CATALOGUE]
+            for name, body in metrics.items()]
 
 
 def contract_metrics(raw: Mapping[str, Any], read: Iterable[str]) -> tuple[MetricDef, ...]:

@@ -140,3 +140,10 @@ def test_a_panel_on_a_name_two_systems_publish_must_say_whose(job: str | None, m
     assert "t.yaml:" in str(caught.value)
     assert "panels.gateway_cpu.value" in str(caught.value)
     assert message in str(caught.value)
+
+
+def test_a_system_publishing_a_name_the_exporter_also_has_keeps_it_in_the_contract_with_its_labels() -> None:
+    raw = {"systems": {"cex-trader": {"metrics": {
+        "memory_usage_bytes": {"type": "gauge", "unit": "bytes", "labels": ["component"]}}}}}
+    (memory,) = contract_metrics(raw, read=())
+    assert (memory.name, memory.labels) == ("memory_usage_bytes", ("component",))
