@@ -283,11 +283,19 @@ def stat_panel(spec: Spec, slot: Slot) -> g.Panel:
     signal = slot.signal
     return g.Stat(
         title=signal.title, id=slot.panel_id, description=_description(spec, signal), dataSource=DATASOURCE,
-        targets=targets(signal)[-1:], gridPos=g.GridPos(h=slot.h, w=slot.w, x=slot.x, y=slot.y),
+        targets=_alerted_target(signal), gridPos=g.GridPos(h=slot.h, w=slot.w, x=slot.x, y=slot.y),
         thresholds=default_steps(spec, signal), format=signal.dim.grafana_unit, reduceCalc="lastNotNull",
         mappings=value_mappings(spec, signal), colorMode="background", graphMode="area",
         links=[g.DataLink(title=f"{signal.title} over time", linkUrl=signal_url(spec, signal))],
     )
+
+
+def _alerted_target(signal: Signal) -> list[g.Target]:
+    """The one series a stat shows: for a quantile, the one the alerts read (not the highest shown)."""
+    drawn = targets(signal)
+    if isinstance(signal.query, Quantile):
+        return [drawn[sorted({signal.query.q, *signal.query.show}).index(signal.query.q)]]
+    return drawn[-1:]
 
 
 def alert_list_panel(spec: Spec, panel_id: int, y: int) -> dict[str, Any]:
