@@ -28,6 +28,7 @@ from generator.model import (
     Signal,
     Views,
 )
+from generator.reads import signal_metrics
 from generator.units import UNIT_DIMENSION, Dimension, parse_duration
 
 PANEL_KINDS: tuple[PanelKind, ...] = ("percentiles", "heatmap", "rate", "increase", "value", "expr")
@@ -63,7 +64,7 @@ class Context(Protocol):
 def _declared(metrics: Mapping[str, Any]) -> list[MetricDef]:
     return [MetricDef(name, body["type"], body["unit"], body.get("help", ""), labels=tuple(body.get("labels", ())),
                       buckets=tuple(body.get("buckets", ())), states=tuple(body.get("states", ())))
-            for name, body in metrics.items() if name not in CATALOGUE]
+            for name, body in metrics.items()]
 
 
 def contract_metrics(raw: Mapping[str, Any], read: Iterable[str]) -> tuple[MetricDef, ...]:
@@ -82,26 +83,6 @@ def contract_metrics(raw: Mapping[str, Any], read: Iterable[str]) -> tuple[Metri
     for m in [*(CATALOGUE.values() if watches_exporter else ()), *declared]:
         unique.setdefault(m.name, m)  # two systems may publish one name; it is drawn once
     return tuple(unique.values())
-
-
-def metrics_in(expr: str, contract: Iterable[MetricDef]) -> set[str]:
-    """The contract metrics an expression reads (a histogram counts when any of its series is named)."""
-    words = set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expr))
-    return {m.name for m in contract if words & {m.name, *m.series_names}}
-
-
-def signal_metrics(signal: Signal) -> set[str]:
-    """Series names a signal reads, whatever its kind."""
-    names: set[str] = set()
-    query: Any = signal.query
-    for attr in ("source", "divide_by"):
-        sel = getattr(query, attr, None)
-        if isinstance(sel, Selector):
-            names.add(sel.metric)
-    for attr in ("numerator", "denominator"):
-        names |= {s.metric for s in getattr(query, attr, ())}
-    names |= set(getattr(query, "metrics", ()))
-    return names
 
 
 def build_views(ctx: Context, signals: Iterable[Signal], dashboards: set[str],

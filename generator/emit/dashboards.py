@@ -21,8 +21,8 @@ from generator import conventions, promql
 from generator.kinds import kind_of
 from generator.layout import Slot, area_slots, overview_slots, signal_url
 from generator.model import ExtraPanel, Selector, Severity, Signal, Spec, Tier
+from generator.reads import metrics_in, signal_metrics
 from generator.render import to_json
-from generator.spec_panels import metrics_in, signal_metrics
 from generator.units import UNIT_DIMENSION, Dimension
 
 SCHEMA_VERSION = 39
@@ -269,11 +269,19 @@ def stat_panel(spec: Spec, slot: Slot) -> g.Panel:
     signal = slot.signal
     return g.Stat(
         title=signal.title, id=slot.panel_id, description=_description(spec, signal), dataSource=DATASOURCE,
-        targets=targets(signal)[-1:], gridPos=g.GridPos(h=slot.h, w=slot.w, x=slot.x, y=slot.y),
+        targets=_alerted_target(signal), gridPos=g.GridPos(h=slot.h, w=slot.w, x=slot.x, y=slot.y),
         thresholds=default_steps(spec, signal), format=signal.dim.grafana_unit, reduceCalc="lastNotNull",
         mappings=value_mappings(spec, signal), colorMode="background", graphMode="area",
         links=[g.DataLink(title=f"{signal.title} over time", linkUrl=signal_url(spec, signal))],
     )
+
+
+def _alerted_target(signal: Signal) -> list[g.Target]:
+    """The one series a stat shows: for a quantile, the one the alerts read (not the highest shown)."""
+    drawn = targets(signal)
+    record = kind_of(signal).record_name(signal)
+    alerted = [t for t in drawn if record is not None and t.expr.startswith(record + "{")]
+    return alerted[:1] or drawn[-1:]
 
 
 def alert_list_panel(spec: Spec, panel_id: int, y: int) -> dict[str, Any]:

@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from generator.emit.dashboards import contract_metrics, display_name
+from generator.kinds import kind_of
 from generator.layout import panel_of
-from generator.model import Spec
+from generator.model import Quantile, Spec
 from generator.spec import load
 from tests.conftest import SPECS, spec_id
 from tests.dashboards.helpers import boards, exprs, names_in, panels, records
@@ -79,13 +80,37 @@ def test_every_metric_the_watched_systems_publish_is_on_a_panel(spec: Path) -> N
     assert not missing, f"published but on no panel: {missing}"
 
 
-def test_the_default_spec_places_every_exporter_metric_itself() -> None:
-    """Nothing of the default system falls into the overview's catch-all row: each has its view."""
-    overview = boards(SPECS[0])["overview"]
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_each_spec_places_every_metric_itself(spec: Path) -> None:
+    """Nothing falls into the overview's catch-all row: each metric has its view on an area dashboard."""
+    overview = boards(spec)["overview"]
     assert not [p for p in overview["panels"] if p["type"] == "row" and p["panels"]]
+
+
+def test_the_default_spec_shows_what_mev_protection_costs_and_saves() -> None:
     mev = {p["title"] for p in panels(boards(SPECS[0])["mev"])}
     assert {"Priority-fee ROI by pair", "Net benefit of MEV protection per hour by pair",
             "USD lost to MEV per hour by pair"} <= mev
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_every_published_histogram_has_a_heatmap_of_its_distribution(spec: Path) -> None:
+    model = load(spec)
+    heatmapped = {name for board in boards(spec).values() for p in panels(board) if p["type"] == "heatmap"
+                  for t in p["targets"] for name in names_in(t["expr"])}
+    histograms = [m.name for m in contract_metrics(model) if m.kind == "histogram"]
+    missing = [name for name in histograms if f"{name}_bucket" not in heatmapped]
+    assert not missing, f"no heatmap for {missing}"
+
+
+def test_the_defi_executive_overview_opens_the_technical_and_business_dashboards() -> None:
+    """Seed 004's three audiences: the executive glance (the overview) leads to both other dashboards."""
+    spec = next(s for s in SPECS if spec_id(s) == "defi-testnet")
+    dashboards = boards(spec)
+    uids = {dashboards[name]["uid"]: name for name in ("technical", "business")}
+    opened = {uids[uid] for p in panels(dashboards["overview"]) for link in p.get("links", [])
+              for uid in uids if f"/d/{uid}/" in link["url"]}
+    assert opened == {"technical", "business"}
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=spec_id)
@@ -158,3 +183,18 @@ def test_an_alert_on_one_series_opens_its_panel_with_that_series_selected(spec: 
                         checked += 1
     if spec_id(spec) in ("default", "cex", "defi-testnet"):
         assert checked, "no alert on a broken-down signal selects its series"
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=spec_id)
+def test_an_overview_stat_shows_the_quantile_its_alerts_read(spec: Path) -> None:
+    """A stat titled P95 whose thresholds are P95 thresholds must not show the P99 drawn beside it."""
+    model = load(spec)
+    stats = {p["title"]: p for p in boards(spec)["overview"]["panels"] if p["type"] == "stat"}
+    checked = 0
+    for signal in model.signals:
+        if signal.overview and isinstance(signal.query, Quantile):
+            (target,) = stats[signal.title]["targets"]
+            assert target["expr"].startswith(f"{kind_of(signal).record_name(signal)}{{"), signal.title
+            checked += 1
+    if spec_id(spec) in ("default", "cex", "sla-contracts"):
+        assert checked

@@ -14,6 +14,7 @@ from generator.errors import SpecErrors
 from generator.spec import load_text
 from generator.spec_panels import contract_metrics
 from tests.conftest import ROOT
+from tests.dashboards.helpers import panels
 
 
 def default_with(**changes: Any) -> dict[str, Any]:
@@ -101,3 +102,48 @@ def test_without_systems_the_exporter_is_watched_only_when_the_spec_reads_it() -
     raw = {"external_metrics": {"gas_price_gwei": {"type": "gauge", "unit": "gwei"}}}
     assert [m.name for m in contract_metrics(raw, read=["gas_price_gwei"])] == ["gas_price_gwei"]
     assert len(contract_metrics(raw, read=["trades_total"])) == len(CATALOGUE) + 1
+
+
+def cex_with_a_second_cpu_publisher() -> dict[str, Any]:
+    """The CEX example plus a gateway system that publishes cpu_usage_percent too."""
+    raw: dict[str, Any] = yaml.safe_load((ROOT / "examples" / "cex" / "tradewatch.yaml").read_text())
+    raw["systems"]["cex-gateway"] = {"metrics": {
+        "cpu_usage_percent": {"type": "gauge", "unit": "percent", "labels": ["component"]}}}
+    raw["signals"]["cpu"]["gauge"]["job"] = "cex-trader"
+    return raw
+
+
+def test_a_panel_names_one_systems_metric_with_job() -> None:
+    raw = cex_with_a_second_cpu_publisher()
+    raw["panels"] = {"gateway_cpu": {"title": "Gateway CPU", "dashboard": "system", "by": ["component"],
+                                     "value": {"metric": "cpu_usage_percent", "job": "cex-gateway"}}}
+    spec = load_text(yaml.safe_dump(raw), "t.yaml")
+    board = build(spec, "system")
+    panel = next(p for p in panels(board) if p["title"] == "Gateway CPU")
+    (target,) = panel["targets"]
+    assert 'job="cex-gateway"' in target["expr"]
+    assert 'job="cex-trader"' not in target["expr"]
+
+
+@pytest.mark.parametrize(("job", "message"), [
+    (None, "'cpu_usage_percent' is published by cex-gateway and cex-trader; set job: to say which"),
+    ("cex-router", "no system with job 'cex-router' in systems"),
+])
+def test_a_panel_on_a_name_two_systems_publish_must_say_whose(job: str | None, message: str) -> None:
+    raw = cex_with_a_second_cpu_publisher()
+    value: dict[str, Any] = {"metric": "cpu_usage_percent"}
+    if job is not None:
+        value["job"] = job
+    raw["panels"] = {"gateway_cpu": {"title": "Gateway CPU", "dashboard": "system", "value": value}}
+    with pytest.raises(SpecErrors) as caught:
+        load_text(yaml.safe_dump(raw), "t.yaml")
+    assert "t.yaml:" in str(caught.value)
+    assert "panels.gateway_cpu.value" in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_a_system_publishing_a_name_the_exporter_also_has_keeps_it_in_the_contract_with_its_labels() -> None:
+    raw = {"systems": {"cex-trader": {"metrics": {
+        "memory_usage_bytes": {"type": "gauge", "unit": "bytes", "labels": ["component"]}}}}}
+    (memory,) = contract_metrics(raw, read=())
+    assert (memory.name, memory.labels) == ("memory_usage_bytes", ("component",))
