@@ -8,9 +8,12 @@ are objects, so emitters never parse or guess.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from generator.units import Dimension
+
+if TYPE_CHECKING:
+    from generator.analysis.model import Analysis
 
 Severity = Literal["critical", "warning", "info"]
 Priority = Literal["critical", "high", "medium", "low"]
@@ -215,6 +218,8 @@ class Spec:
     notifications: Notifications
     labels: tuple[tuple[str, str], ...] = field(default=())
     evaluator: Evaluator = "prometheus"
+    # SLOs and component health (generator/analysis), when the spec has those sections.
+    analysis: Analysis | None = None
 
     def signals_on(self, dashboard: str) -> tuple[Signal, ...]:
         return tuple(s for s in self.signals if s.dashboard == dashboard)

@@ -22,6 +22,7 @@ import jsonschema
 
 from exporters.catalogue import CATALOGUE, MetricDef
 from generator import conventions
+from generator.analysis import spec as analysis_spec
 from generator.errors import SpecError, SpecErrors, YamlPath
 from generator.model import (
     DEFAULT_PRIORITY,
@@ -499,6 +500,7 @@ class _Builder:
             if dashboard.name != conventions.OVERVIEW and not shown:
                 self.err(("dashboards", dashboard.name), "no signal is shown on this dashboard")
         used = {t.priority for a in alerts for t in a.tiers}
+        analysis = analysis_spec.build(self, alert_names, names)
         return Spec(
             name=raw["name"], title=raw["title"], source=source, job=raw["job"],
             grafana_url=links.get("grafana", "http://localhost:3000"),
@@ -506,5 +508,5 @@ class _Builder:
             runbook_base=runbooks, evaluation_interval=raw.get("evaluation_interval", "30s"),
             dashboards=dashboards, signals=tuple(signals.values()), alerts=tuple(alerts),
             notifications=self.notifications(used), labels=tuple(sorted(raw.get("labels", {}).items())),
-            evaluator=cast(Evaluator, raw.get("evaluator", "prometheus")),
+            evaluator=cast(Evaluator, raw.get("evaluator", "prometheus")), analysis=analysis,
         )
