@@ -182,7 +182,21 @@ def runbook_url(base: str, alert_name: str) -> str:
 # Analysis (generator/analysis/): SLOs with error budgets, and component health and trend.
 SLO_AREA = "slo"
 HEALTH_AREA = "health"
-ANALYSIS_TITLES = {SLO_AREA: "SLOs and error budgets", HEALTH_AREA: "Component health"}
+REGRESSION_AREA = "regression"
+ANALYSIS_TITLES = {SLO_AREA: "SLOs and error budgets", HEALTH_AREA: "Component health",
+                   REGRESSION_AREA: "Regressions"}
+# Written by `tradewatch baseline capture` beside the spec, committed, read by generate.
+BASELINE_FILE = "tradewatch.baseline.yaml"
+
+
+def kpi_baseline_alert(signal: str) -> str:
+    """trade_latency -> TradeLatencyRegression: worse than its captured baseline."""
+    return f"{camel(signal)}Regression"
+
+
+def kpi_week_alert(signal: str) -> str:
+    """trade_latency -> TradeLatencyWeekOverWeekRegression: worse than the same hour a week earlier."""
+    return f"{camel(signal)}WeekOverWeekRegression"
 # Every SLO's series share names, told apart by this label (as sloth and pyrra do), so one panel
 # query draws them all.
 SLO_LABEL = "slo"

@@ -500,7 +500,7 @@ class _Builder:
             if dashboard.name != conventions.OVERVIEW and not shown:
                 self.err(("dashboards", dashboard.name), "no signal is shown on this dashboard")
         used = {t.priority for a in alerts for t in a.tiers}
-        analysis = analysis_spec.build(self, alert_names, names)
+        analysis = analysis_spec.build(self, alert_names, names, signals)
         return Spec(
             name=raw["name"], title=raw["title"], source=source, job=raw["job"],
             grafana_url=links.get("grafana", "http://localhost:3000"),

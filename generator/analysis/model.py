@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from generator.model import Priority, Selector, Severity
+from generator.model import Priority, Selector, Severity, Signal
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,52 @@ class Health:
 
 
 @dataclass(frozen=True)
+class BaselineValue:
+    """A KPI as ``tradewatch baseline capture`` measured it."""
+
+    value: float
+    captured_at: str  # ISO 8601, UTC
+    window: str
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A signal watched for regressions: worse than its baseline, or than a week earlier, by more
+    than ``tolerance``."""
+
+    signal: Signal
+    record: str  # the signal's recorded series
+    worse: str  # "higher" or "lower"
+    tolerance: float  # 0.1 for 10%
+    baseline: BaselineValue | None  # None until captured
+
+    @property
+    def name(self) -> str:
+        return self.signal.name
+
+    def limit(self) -> float | None:
+        """The baseline moved by the tolerance, in the bad direction."""
+        if self.baseline is None:
+            return None
+        factor = 1 + self.tolerance if self.worse == "higher" else 1 - self.tolerance
+        return round(self.baseline.value * factor, 12)
+
+    def week_factor(self) -> float:
+        return round(1 + self.tolerance if self.worse == "higher" else 1 - self.tolerance, 12)
+
+
+@dataclass(frozen=True)
+class Regressions:
+    baseline_file: str  # as the spec names it, relative to the spec
+    kpis: tuple[Kpi, ...]
+    for_: str
+    severity: Severity
+    priority: Priority
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Analysis:
     slos: tuple[Slo, ...] = ()
     health: Health | None = None
+    regressions: Regressions | None = None

@@ -6,11 +6,13 @@ land in the same list, each with file, line and YAML path.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from prometheus_client.utils import floatToGoString
 
 from generator import conventions
+from generator.analysis import baseline as baseline_file
 from generator.analysis.model import (
     Analysis,
     BurnAlert,
@@ -18,12 +20,14 @@ from generator.analysis.model import (
     EventsSli,
     Health,
     HealthComponent,
+    Kpi,
     LatencySli,
+    Regressions,
     Sli,
     Slo,
 )
 from generator.errors import YamlPath
-from generator.model import DEFAULT_PRIORITY, Priority, Selector, Severity
+from generator.model import DEFAULT_PRIORITY, Priority, Selector, Severity, Signal
 from generator.units import Dimension, UnitError, format_duration, format_quantity, parse_duration, parse_quantity
 
 if TYPE_CHECKING:
@@ -52,10 +56,11 @@ def burn_windows(period: str) -> dict[str, tuple[BurnWindow, ...]]:
             for kind, table in (("page", PAGE_WINDOWS), ("ticket", TICKET_WINDOWS))}
 
 
-def build(b: _Builder, signal_alerts: set[str], dashboards: set[str]) -> Analysis:
+def build(b: _Builder, signal_alerts: set[str], dashboards: set[str], signals: dict[str, Signal]) -> Analysis:
     raw = b.raw
     taken = set(signal_alerts)
-    for area, section in ((conventions.SLO_AREA, "slos"), (conventions.HEALTH_AREA, "health")):
+    for area, section in ((conventions.SLO_AREA, "slos"), (conventions.HEALTH_AREA, "health"),
+                          (conventions.REGRESSION_AREA, "regressions")):
         if area in dashboards and section in raw:
             b.err(("dashboards", area), f"the dashboard name {area!r} is taken by the {area} section's own dashboard")
     slos = []
@@ -65,8 +70,11 @@ def build(b: _Builder, signal_alerts: set[str], dashboards: set[str]) -> Analysi
             slos.append(slo)
             taken |= {a.name for a in slo.alerts}
     health = _health(b, raw["health"], taken) if "health" in raw else None
-    _check_routes(b, slos, health)
-    return Analysis(tuple(slos), health)
+    if health is not None:
+        taken.add(health.alert)
+    regressions = _regressions(b, raw["regressions"], signals, taken) if "regressions" in raw else None
+    _check_routes(b, slos, health, regressions)
+    return Analysis(tuple(slos), health, regressions)
 
 
 def _runbook(b: _Builder, body: dict[str, Any], alert: str) -> str:
@@ -206,7 +214,57 @@ def _health(b: _Builder, body: dict[str, Any], taken: set[str]) -> Health | None
     )
 
 
-def _check_routes(b: _Builder, slos: list[Slo], health: Health | None) -> None:
+def _regressions(b: _Builder, body: dict[str, Any], signals: dict[str, Signal], taken: set[str]) -> Regressions | None:
+    path: YamlPath = ("regressions",)
+    default_tol = _ratio(b, body.get("tolerance", "10%"), (*path, "tolerance"), below_one=True)
+    name = str(body.get("baseline", conventions.BASELINE_FILE))
+    file = Path(b.loc.file).parent / name
+    values, errors = baseline_file.read(file, str(file))
+    b.errors.extend(errors)
+    kpis = []
+    for signal_name, kbody in body["kpis"].items():
+        kpath = (*path, "kpis", signal_name)
+        signal = signals.get(signal_name)
+        if signal is None:
+            if signal_name not in b.raw["signals"]:
+                b.err(kpath, f"no signal {signal_name!r}; a KPI is a signal{_hint(signal_name, b.raw['signals'])}")
+            continue
+        record = conventions.record_name(signal)
+        if record is None:
+            b.err(kpath, f"{signal_name} is an absence signal and has no value to compare")
+            continue
+        worse = kbody.get("worse") or _worse(b, signal)
+        if worse is None:
+            b.err(kpath, f"{signal_name} has no alert saying which way is worse; set worse: higher or lower")
+            continue
+        tol = _ratio(b, kbody["tolerance"], (*kpath, "tolerance"), below_one=True) if "tolerance" in kbody \
+            else default_tol
+        if tol is None:
+            continue
+        for alert in (conventions.kpi_baseline_alert(signal_name), conventions.kpi_week_alert(signal_name)):
+            if alert in taken:
+                b.err(kpath, f"the KPI's alert {alert} has the name of another alert")
+        kpis.append(Kpi(signal, record, worse, tol, values.get(signal_name)))
+    severity = cast(Severity, body.get("severity", "warning"))
+    return Regressions(name, tuple(kpis), str(body.get("for", "30m")), severity,
+                       cast(Priority, body.get("priority", DEFAULT_PRIORITY[severity])), b.loc.where(path)[0])
+
+
+def _hint(word: str, options: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _worse(b: _Builder, signal: Signal) -> str | None:
+    """Worse is the way the signal's alerts fire, if they all fire the same way."""
+    sides = {key for a in b.raw["alerts"].values() if a.get("signal") == signal.name
+             for tier in a["tiers"].values() for key in ("above", "below") if key in tier}
+    return {frozenset({"above"}): "higher", frozenset({"below"}): "lower"}.get(frozenset(sides))
+
+
+def _check_routes(b: _Builder, slos: list[Slo], health: Health | None, regressions: Regressions | None) -> None:
     """Analysis alerts are routed by priority like every other alert: each priority needs a route."""
     notes = b.raw.get("notifications")
     if notes is None:
@@ -218,6 +276,8 @@ def _check_routes(b: _Builder, slos: list[Slo], health: Health | None) -> None:
             used.setdefault(alert.priority, ("slos", slo.name, alert.kind))
     if health is not None:
         used.setdefault(health.priority, ("health", "alert"))
+    if regressions is not None and regressions.kpis:
+        used.setdefault(regressions.priority, ("regressions",))
     for priority, path in used.items():
         if priority not in routes:
             b.err(path, f"this alert has priority {priority!r}, which has no route in notifications.routes")
