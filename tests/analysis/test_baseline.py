@@ -14,12 +14,13 @@ import pytest
 import requests
 import yaml
 
+from generator import generate
 from generator.demo.stack import LocalStack, quick
+from generator.errors import SpecErrors
 from generator.model import Spec
 from generator.procs import ManagedProcess, free_port, http_ready
+from generator.spec import load
 from tests.conftest import ROOT
-
-pytestmark = pytest.mark.servers
 
 TRADEWATCH = [sys.executable, "-m", "generator"]
 NORMAL = 45.0  # seconds of normal trading before the slow executions start
@@ -59,6 +60,7 @@ def prometheus(default_spec: Spec, tmp_path_factory: pytest.TempPathFactory) -> 
         exporter.stop()
 
 
+@pytest.mark.servers
 def test_capture_then_diff_reports_no_regression_then_the_slow_executions(
         prometheus: tuple[str, float], tmp_path: Path) -> None:
     url, started = prometheus
@@ -95,3 +97,28 @@ def test_diff_without_a_baseline_or_prometheus_says_why(tmp_path: Path) -> None:
     assert down.returncode == 2
     assert "cannot reach Prometheus" in down.stderr
     assert not (tmp_path / "b.yaml").exists()
+
+
+def test_a_broken_baseline_file_is_a_spec_error_naming_its_line(tmp_path: Path) -> None:
+    spec = tmp_path / "tradewatch.yaml"
+    spec.write_text((ROOT / "tradewatch.yaml").read_text())
+    (tmp_path / "tradewatch.baseline.yaml").write_text(
+        "version: 1\ncaptured_at: '2026-01-01T00:00:00Z'\nwindow: 7d\nkpis:\n  trade_latency:\n    value: fast\n")
+    with pytest.raises(SpecErrors) as caught:
+        load(spec)
+    [err] = caught.value.errors
+    assert (err.file, err.line, err.path) == (str(tmp_path / "tradewatch.baseline.yaml"), 6,
+                                              "kpis.trade_latency.value")
+    assert "expected a finite number" in err.message
+
+
+def test_generate_alerts_past_the_committed_baseline_by_the_tolerance() -> None:
+    """The default spec's committed baseline becomes alerts at baseline x (1 +- tolerance)."""
+    files = generate.render(load(ROOT / "tradewatch.yaml"))
+    committed = yaml.safe_load((ROOT / "tradewatch.baseline.yaml").read_text())["kpis"]
+    rules = {r["alert"]: r["expr"] for g in yaml.safe_load(files["alert_rules/regression.rules.yml"])["groups"]
+             for r in g["rules"]}
+    latency = committed["trade_latency"]["value"]
+    assert rules["TradeLatencyRegression"].endswith(f"> {round(latency * 1.1, 12)!r}")
+    mev = committed["mev_avoidance"]["value"]
+    assert rules["MevAvoidanceRegression"].endswith(f"< {round(mev * 0.95, 12)!r}")

@@ -31,7 +31,7 @@ def test_objective_is_a_ratio_below_100_percent(objective: str, why: str) -> Non
 
 
 def test_a_page_priority_without_a_route_is_an_error() -> None:
-    text = DEFAULT.replace("    objective: 99%\n", "    objective: 99%\n    page: {priority: medium}\n")
+    text = DEFAULT.replace("    objective: 98%\n", "    objective: 98%\n    page: {priority: medium}\n")
     text = text.replace("    medium: {receivers: [chat], repeat_interval: 1h}\n", "")
     [err] = [e for e in errors_of(text) if e.path == "slos.trade_success.page"]
     assert "priority 'medium', which has no route" in err.message
@@ -69,7 +69,7 @@ def test_rules_read_raw_buckets_and_alert_on_both_windows() -> None:
 @pytest.mark.parametrize(("before", "after", "broken"), [
     ("/ 0.001 > 14.4", "/ 0.001 > 16", "fires when trades execute under 100 ms fails at 15.12x"),
     ("/ 0.001 > 6", "/ 0.001 > 5.5", "stays quiet when trades execute under 100 ms fails at 5.7x"),
-    ("/ 0.01 > 1)", "/ 0.01 > 1.1)", "fires when trades land fails at 1.05x"),
+    ("/ 0.02 > 1)", "/ 0.02 > 1.1)", "fires when trades land fails at 1.05x"),
 ])
 def test_generated_tests_catch_a_moved_burn_rate(promtool: Promtool, tmp_path: Path, before: str, after: str,
                                                  broken: str) -> None:
