@@ -23,6 +23,7 @@ from typing import Any
 from generator import conventions, promql
 from generator.analysis import panels
 from generator.analysis.model import Health, HealthComponent
+from generator.analysis.series import counter, first_match, series
 from generator.model import Selector, Spec
 from generator.units import format_duration, parse_duration
 
@@ -130,47 +131,30 @@ OPS = 100.0
 EVALUATION = "1m"
 
 
-def _first(sel: Selector) -> dict[str, str]:
-    return {k: (v[0] if isinstance(v, tuple) else v) for k, v in sel.match}
-
-
-def _series(name: str, labels: dict[str, str]) -> str:
-    return name + "{" + ", ".join(f"{k}={promql.quote(v)}" for k, v in sorted(labels.items())) + "}"
-
-
-def _counter(per_step: list[tuple[float, int]]) -> str:
-    parts, value = [], 0.0
-    for i, (inc, n) in enumerate(per_step):
-        start = value if i == 0 else value + inc
-        parts.append(f"{promql.number(round(start, 9))}+{promql.number(round(inc, 9))}x{n if i == 0 else n - 1}")
-        value += inc * n
-    return " ".join(parts)
-
-
 def component_series(spec: Spec, h: Health, c: HealthComponent,
                      phases: list[tuple[float, float, float, int]]) -> list[dict[str, str]]:
     """Raw series of one component over phases of (mean latency, error ratio, share over the contract, minutes)."""
     base = {conventions.LEVEL_LABEL: spec.job, h.by: c.name}
-    lat = {**base, **_first(h.latency)}
+    lat = {**base, **first_match(h.latency)}
     count = [(OPS, n) for *_, n in phases]
     out = [
-        {"series": _series(f"{h.latency.metric}_sum", lat),
-         "values": _counter([(OPS * m, n) for m, _, _, n in phases])},
-        {"series": _series(f"{h.latency.metric}_count", lat), "values": _counter(count)},
-        {"series": _series(f"{h.latency.metric}_bucket", {**lat, "le": c.le_label}),
-         "values": _counter([(OPS * (1 - slow), n) for _, _, slow, n in phases])},
+        {"series": series(f"{h.latency.metric}_sum", lat),
+         "values": counter([(OPS * m, n) for m, _, _, n in phases])},
+        {"series": series(f"{h.latency.metric}_count", lat), "values": counter(count)},
+        {"series": series(f"{h.latency.metric}_bucket", {**lat, "le": c.le_label}),
+         "values": counter([(OPS * (1 - slow), n) for _, _, slow, n in phases])},
     ]
-    errors = {**base, **_first(h.total), **_first(h.errors)}
-    bad = _counter([(OPS * e, n) for _, e, _, n in phases])
+    errors = {**base, **first_match(h.total), **first_match(h.errors)}
+    bad = counter([(OPS * e, n) for _, e, _, n in phases])
     if h.errors.metric == h.total.metric:
-        others = {**base, **_first(h.total), **{k: f"not_{v}" for k, v in _first(h.errors).items()
-                                                if k not in _first(h.total)}}
-        out += [{"series": _series(h.errors.metric, errors), "values": bad},
-                {"series": _series(h.total.metric, others),
-                 "values": _counter([(OPS * (1 - e), n) for _, e, _, n in phases])}]
+        others = {**base, **first_match(h.total), **{k: f"not_{v}" for k, v in first_match(h.errors).items()
+                                                if k not in first_match(h.total)}}
+        out += [{"series": series(h.errors.metric, errors), "values": bad},
+                {"series": series(h.total.metric, others),
+                 "values": counter([(OPS * (1 - e), n) for _, e, _, n in phases])}]
     else:
-        out += [{"series": _series(h.errors.metric, errors), "values": bad},
-                {"series": _series(h.total.metric, {**base, **_first(h.total)}), "values": _counter(count)}]
+        out += [{"series": series(h.errors.metric, errors), "values": bad},
+                {"series": series(h.total.metric, {**base, **first_match(h.total)}), "values": counter(count)}]
     return out
 
 
@@ -180,7 +164,7 @@ def _round(expr: str) -> str:
 
 def _sample(spec: Spec, h: Health, c: HealthComponent | None, value: float) -> dict[str, Any]:
     labels = {conventions.LEVEL_LABEL: spec.job, **({h.by: c.name} if c else {})}
-    return {"labels": _series("", labels), "value": value}
+    return {"labels": series("", labels), "value": value}
 
 
 def tests(spec: Spec, h: Health) -> list[dict[str, Any]]:
@@ -193,8 +177,8 @@ def tests(spec: Spec, h: Health) -> list[dict[str, Any]]:
     expected = round(100 - 20 - err * 100 - VIOLATION_CAP, 2)
     # The healthy one has errors, but under its contract: they cost nothing.
     healthy = [(0.5 * good.max_latency, 0.5 * good.max_error_rate, 0.0, calm + sick)]
-    series = component_series(spec, h, good, healthy) if good != bad else []
-    series += component_series(spec, h, bad, [(0.5 * bad.max_latency, 0.0, 0.0, calm),
+    inputs = component_series(spec, h, good, healthy) if good != bad else []
+    inputs += component_series(spec, h, bad, [(0.5 * bad.max_latency, 0.0, 0.0, calm),
                                               (1.2 * bad.max_latency, err, 1.0, sick)])
     score = conventions.health_score(h.by)
     at_end = format_duration((calm + sick) * STEP)
@@ -205,7 +189,7 @@ def tests(spec: Spec, h: Health) -> list[dict[str, Any]]:
         "name": f"{bad.name} at 1.2x its {bad.max_latency_display} contract, {promql.number(err * 100)}% errors "
                 f"and every operation slow scores {promql.number(expected)}; {h.alert} fires after {h.for_}",
         "interval": format_duration(STEP),
-        "input_series": series,
+        "input_series": inputs,
         "promql_expr_test": [
             {"expr": _round(f"{score}{{{_component(h, c)}}}"), "eval_time": format_duration(calm * STEP),
              "exp_samples": [_sample(spec, h, c, 100)]} for c in {good.name: good, bad.name: bad}.values()
@@ -236,7 +220,7 @@ def tests(spec: Spec, h: Health) -> list[dict[str, Any]]:
             "input_series": component_series(spec, h, good, phases),
             "promql_expr_test": [{"expr": f"{state}{{{_component(h, good)}}}",
                                   "eval_time": format_duration(3 * steps * STEP),
-                                  "exp_samples": [{"labels": _series(state, {conventions.LEVEL_LABEL: spec.job,
+                                  "exp_samples": [{"labels": series(state, {conventions.LEVEL_LABEL: spec.job,
                                                                              h.by: good.name}),
                                                    "value": value}]}],
         })

@@ -21,6 +21,7 @@ from typing import Any
 from generator import conventions, promql
 from generator.analysis import panels
 from generator.analysis.model import BurnAlert, EventsSli, LatencySli, Slo
+from generator.analysis.series import counter, first_match, series
 from generator.model import Selector, Spec
 from generator.units import format_duration, parse_duration
 
@@ -144,25 +145,6 @@ def _step(alert: BurnAlert) -> float:
     return 60.0 * max(m for m in STEP_MINUTES if m * 60 <= max(60.0, shortest / 12))
 
 
-def _counter(phases: list[tuple[float, int]]) -> str:
-    """promtool's expanding notation for a counter rising by ``inc`` per step for ``n`` steps, per phase."""
-    parts = []
-    value = 0.0
-    for i, (inc, n) in enumerate(phases):
-        start = value if i == 0 else value + inc
-        parts.append(f"{promql.number(round(start, 9))}+{promql.number(round(inc, 9))}x{n if i == 0 else n - 1}")
-        value += inc * n
-    return " ".join(parts)
-
-
-def _first(sel: Selector) -> dict[str, str]:
-    return {k: (v[0] if isinstance(v, tuple) else v) for k, v in sel.match}
-
-
-def _series(name: str, labels: dict[str, str]) -> str:
-    return name + "{" + ", ".join(f"{k}={promql.quote(v)}" for k, v in sorted(labels.items())) + "}"
-
-
 def input_series(spec: Spec, slo: Slo, phases: list[tuple[float, int]]) -> list[dict[str, str]]:
     """Raw counters for ``phases`` of (error ratio, steps) at TRAFFIC events per step."""
     job = {LEVEL: spec.job}
@@ -171,20 +153,20 @@ def input_series(spec: Spec, slo: Slo, phases: list[tuple[float, int]]) -> list[
     good = [(TRAFFIC * (1 - ratio), n) for ratio, n in phases]
     sli = slo.sli
     if isinstance(sli, LatencySli):
-        labels = {**job, **_first(sli.histogram)}
-        return [{"series": _series(f"{sli.histogram.metric}_bucket", {**labels, "le": sli.le_label}),
-                 "values": _counter(good)},
-                {"series": _series(f"{sli.histogram.metric}_count", labels), "values": _counter(total)}]
+        labels = {**job, **first_match(sli.histogram)}
+        return [{"series": series(f"{sli.histogram.metric}_bucket", {**labels, "le": sli.le_label}),
+                 "values": counter(good)},
+                {"series": series(f"{sli.histogram.metric}_count", labels), "values": counter(total)}]
     assert isinstance(sli, EventsSli)
-    errors = {**job, **_first(sli.total), **_first(sli.errors)}
+    errors = {**job, **first_match(sli.total), **first_match(sli.errors)}
     if sli.errors.metric == sli.total.metric:
         # The other events are the same counter with another value of the labels that pick errors.
-        others = {**job, **_first(sli.total), **{k: f"not_{v}" for k, v in _first(sli.errors).items()
-                                                 if k not in _first(sli.total)}}
-        return [{"series": _series(sli.errors.metric, errors), "values": _counter(bad)},
-                {"series": _series(sli.total.metric, others), "values": _counter(good)}]
-    return [{"series": _series(sli.errors.metric, errors), "values": _counter(bad)},
-            {"series": _series(sli.total.metric, {**job, **_first(sli.total)}), "values": _counter(total)}]
+        others = {**job, **first_match(sli.total), **{k: f"not_{v}" for k, v in first_match(sli.errors).items()
+                                                 if k not in first_match(sli.total)}}
+        return [{"series": series(sli.errors.metric, errors), "values": counter(bad)},
+                {"series": series(sli.total.metric, others), "values": counter(good)}]
+    return [{"series": series(sli.errors.metric, errors), "values": counter(bad)},
+            {"series": series(sli.total.metric, {**job, **first_match(sli.total)}), "values": counter(total)}]
 
 
 def _expected(spec: Spec, slo: Slo, alert: BurnAlert, burn: float) -> dict[str, Any]:
@@ -239,8 +221,8 @@ def budget_test(spec: Spec, slo: Slo) -> dict[str, Any]:
         "interval": format_duration(step),
         "input_series": input_series(spec, slo, [(slo.budget / 2, round(span / step))]),
         "promql_expr_test": [
-            {"expr": remaining, "eval_time": _at(span), "exp_samples": [{"labels": _series("", labels), "value": 0.5}]},
-            {"expr": longest, "eval_time": _at(span), "exp_samples": [{"labels": _series("", labels), "value": 0.5}]},
+            {"expr": remaining, "eval_time": _at(span), "exp_samples": [{"labels": series("", labels), "value": 0.5}]},
+            {"expr": longest, "eval_time": _at(span), "exp_samples": [{"labels": series("", labels), "value": 0.5}]},
         ],
     }
 
