@@ -156,6 +156,26 @@ _METRICS: tuple[MetricDef, ...] = (
         "Trade events rejected as malformed, by reason; each is parked in the dead-letter stream.",
         labels=("reason",),
     ),
+    # Benchmark results (benchmark_result events), the latest per scenario.
+    MetricDef("benchmark_operations_per_second", "gauge", "count",
+              "Throughput of the latest result of each benchmark scenario, operations per second.",
+              labels=("scenario",)),
+    MetricDef("benchmark_baseline_operations_per_second", "gauge", "count",
+              "The throughput each benchmark scenario is expected to reach, as the runner sent it.",
+              labels=("scenario",)),
+    MetricDef("benchmark_latency_seconds", "gauge", "seconds",
+              "Operation latency percentiles (quantile 0.5, 0.95, 0.99) of the latest result of each scenario.",
+              labels=("scenario", "quantile")),
+    MetricDef("benchmark_error_ratio", "gauge", "ratio",
+              "Failed over all operations in the latest result of each benchmark scenario.", labels=("scenario",)),
+    MetricDef("benchmark_duration_seconds", "gauge", "seconds",
+              "How long the latest run of each benchmark scenario took.", labels=("scenario",)),
+    MetricDef("benchmark_operations", "gauge", "count",
+              "Operations completed in the latest run of each benchmark scenario.", labels=("scenario",)),
+    MetricDef("benchmark_result_timestamp_seconds", "gauge", "timestamp",
+              "Unix time of the latest result of each benchmark scenario.", labels=("scenario",)),
+    MetricDef("benchmark_run_started_timestamp_seconds", "gauge", "timestamp",
+              "Unix time the latest benchmark run began; it moves once per run."),
 )
 
 CATALOGUE: dict[str, MetricDef] = {m.name: m for m in _METRICS}

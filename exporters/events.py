@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -56,6 +56,7 @@ class _EventType:
     allowed: frozenset[str]
     fields: tuple[tuple[str, _Check], ...]
     dependent: tuple[tuple[str, tuple[str, ...]], ...]
+    versions: frozenset[int] = frozenset()  # the versions this type exists in
 
 
 _TOP_KEYS = {"$schema", "$id", "title", "description", "oneOf", "$defs"}
@@ -164,23 +165,34 @@ class _Compiler:
         )
 
 
-def compile_schema(schema: Mapping[str, Any]) -> tuple[int, dict[str, _EventType]]:
-    """(version, checks per event type) from the schema; SchemaError for what this module cannot check."""
+def compile_schema(schema: Mapping[str, Any]) -> tuple[tuple[int, ...], dict[str, _EventType]]:
+    """(versions, checks per event type) from the schema; SchemaError for what this module cannot check.
+
+    ``$defs/version`` lists every version this schema describes; an event type that exists in all of
+    them refers to it, one added later pins its first version with ``const``.
+    """
     unknown = set(schema) - _TOP_KEYS
     if unknown:
         raise SchemaError(f"top level: keywords {sorted(unknown)} are not implemented")
     compiler = _Compiler(schema)
-    version = compiler.defs["version"]["const"]
-    if type(version) is not int:
-        raise SchemaError("$defs/version: const must be an integer")
+    rule = compiler.defs["version"]
+    versions = tuple(rule["enum"]) if "enum" in rule else (rule.get("const"),)
+    if not all(type(v) is int for v in versions):
+        raise SchemaError("$defs/version: const or enum must hold integers")
     types: dict[str, _EventType] = {}
     for i, option in enumerate(schema["oneOf"]):
         event_type = compiler.event_type(f"oneOf/{i}", option)
         version_rule = compiler.resolve(f"oneOf/{i}", option)["properties"].get("version", {})
-        if version_rule.get("$ref") != "#/$defs/version" or "version" not in event_type.required:
-            raise SchemaError(f"oneOf/{i}: every event must require version via #/$defs/version")
-        types[event_type.name] = event_type
-    return version, types
+        if "version" not in event_type.required:
+            raise SchemaError(f"oneOf/{i}: every event must require version")
+        if version_rule.get("$ref") == "#/$defs/version":
+            accepted = frozenset(versions)
+        elif set(version_rule) == {"const"} and version_rule["const"] in versions:
+            accepted = frozenset({version_rule["const"]})
+        else:
+            raise SchemaError(f"oneOf/{i}: version must be #/$defs/version or a const among {versions}")
+        types[event_type.name] = replace(event_type, versions=accepted)
+    return versions, types
 
 
 def load_schema() -> dict[str, Any]:
@@ -189,7 +201,8 @@ def load_schema() -> dict[str, Any]:
     return schema
 
 
-VERSION, _TYPES = compile_schema(load_schema())
+VERSIONS, _TYPES = compile_schema(load_schema())
+VERSION: Final = max(VERSIONS)  # what new events should carry
 EVENT_TYPES: Final = tuple(_TYPES)
 _TYPE_NAMES = ", ".join(map(repr, EVENT_TYPES))
 
@@ -199,14 +212,18 @@ def validate(obj: Any) -> Event:
     if type(obj) is not dict:
         raise RejectedEvent("malformed_json", f"an event must be a JSON object, got {_show(obj)}")
     version = obj.get("version")
-    if not (version == VERSION and type(version) in (int, float)):
+    if not (version in VERSIONS and type(version) in (int, float)):
         raise RejectedEvent(
-            "unsupported_version", f"version: this exporter reads version {VERSION}, got {_show(version)}"
+            "unsupported_version",
+            f"version: this exporter reads versions {', '.join(map(str, VERSIONS))}, got {_show(version)}",
         )
     name = obj.get("type")
     spec = _TYPES.get(name) if type(name) is str else None
     if spec is None:
         raise RejectedEvent("unknown_type", f"type: must be one of {_TYPE_NAMES}, got {_show(name)}")
+    if version not in spec.versions:
+        first = min(spec.versions)
+        raise RejectedEvent("unsupported_version", f"version: a {name} event needs version {first}, got {version}")
     keys = obj.keys()
     if not spec.required <= keys:
         missing = sorted(spec.required - keys)

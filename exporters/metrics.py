@@ -131,10 +131,12 @@ class Recorder(Collector):
         self._rejected = dict.fromkeys(REJECT_REASONS, 0)
         self._last_ts = 0.0
         self._source_up = dict.fromkeys(sources, 0)
+        self._benchmarks: dict[str, Event] = {}
+        self._run_started = 0.0
         self._handlers: dict[str, Callable[[Event], None]] = {
             "trade": self._trade, "latency": self._latency_sample, "mev": self._mev_outcome,
             "breaker": self._breaker_change, "connections": self._connections_count,
-            "resources": self._resources,
+            "resources": self._resources, "benchmark_result": self._benchmark,
         }
 
     # --- recording; callers hold no lock, record_batch takes it once ---
@@ -197,6 +199,14 @@ class Recorder(Collector):
         self._gauges["memory_limit_bytes"] = e["memory_limit_bytes"]
         self._gauges["cpu_usage_percent"] = e["cpu_percent"]
 
+    def _benchmark(self, e: Event) -> None:
+        # Scenarios share the pairs' cap: a runner sending random names must not grow series.
+        scenario = e["scenario"]
+        if scenario not in self._benchmarks and len(self._benchmarks) >= self._max_pairs:
+            scenario = OTHER_PAIR
+        self._benchmarks[scenario] = e
+        self._run_started = max(self._run_started, e["run_started"])
+
     def apply_snapshot(self, values: Mapping[str, bytes | str | None]) -> None:
         """Take the ``dashboard:*`` values (keyed without the prefix); skip, with a warning, bad ones."""
         gauges: dict[str, float] = {}
@@ -246,6 +256,8 @@ class Recorder(Collector):
             processed, last_ts = self._processed, self._last_ts
             rejected = dict(self._rejected)
             source_up = dict(self._source_up)
+            benchmarks = sorted(self._benchmarks.items())
+            run_started = self._run_started
 
         yield _counter("trades_total", [((status,), n) for status, n in trades.items()])
         for histogram, counts, total in histograms:
@@ -266,6 +278,26 @@ class Recorder(Collector):
         yield _gauge("tradewatch_exporter_last_event_timestamp_seconds", [((), last_ts)] if processed else [])
         yield _counter("tradewatch_exporter_events_processed_total", [((), processed)])
         yield _counter("tradewatch_exporter_events_rejected_total", [((r,), n) for r, n in rejected.items()])
+        yield from _benchmark_families(benchmarks, run_started)
+
+
+_BENCHMARK_FIELDS: Final = {
+    "benchmark_operations_per_second": "operations_per_second",
+    "benchmark_baseline_operations_per_second": "baseline_operations_per_second",
+    "benchmark_error_ratio": "error_ratio",
+    "benchmark_duration_seconds": "duration_seconds",
+    "benchmark_operations": "operations",
+    "benchmark_result_timestamp_seconds": "ts",
+}
+_BENCHMARK_QUANTILES: Final = (("0.5", "p50_seconds"), ("0.95", "p95_seconds"), ("0.99", "p99_seconds"))
+
+
+def _benchmark_families(results: Sequence[tuple[str, Event]], run_started: float) -> Iterator[Metric]:
+    for name, field in _BENCHMARK_FIELDS.items():
+        yield _gauge(name, [((scenario,), e[field]) for scenario, e in results if field in e])
+    yield _gauge("benchmark_latency_seconds",
+                 [((scenario, q), e[field]) for scenario, e in results for q, field in _BENCHMARK_QUANTILES])
+    yield _gauge("benchmark_run_started_timestamp_seconds", [((), run_started)] if results else [])
 
 
 _Family = TypeVar("_Family", CounterMetricFamily, GaugeMetricFamily)

@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "generator.demo.commands",
     "exporters.commands",
     "generator.deploy.commands",
+    "generator.analysis.commands",
 )
 
 

@@ -199,3 +199,82 @@ def recurring_alert_name(alert_name: str) -> str:
 
 def runbook_url(base: str, alert_name: str) -> str:
     return f"{base.rstrip('/')}#{alert_name.lower()}"
+
+
+# Analysis (generator/analysis/): SLOs with error budgets, and component health and trend.
+SLO_AREA = "slo"
+HEALTH_AREA = "health"
+REGRESSION_AREA = "regression"
+ANALYSIS_TITLES = {SLO_AREA: "SLOs and error budgets", HEALTH_AREA: "Component health",
+                   REGRESSION_AREA: "Regressions"}
+# Written by `tradewatch baseline capture` beside the spec, committed, read by generate.
+BASELINE_FILE = "tradewatch.baseline.yaml"
+
+
+def kpi_baseline_alert(signal: str) -> str:
+    """trade_latency -> TradeLatencyRegression: worse than its captured baseline."""
+    return f"{camel(signal)}Regression"
+
+
+def kpi_week_alert(signal: str) -> str:
+    """trade_latency -> TradeLatencyWeekOverWeekRegression: worse than the same hour a week earlier."""
+    return f"{camel(signal)}WeekOverWeekRegression"
+# Every SLO's series share names, told apart by this label (as sloth and pyrra do), so one panel
+# query draws them all.
+SLO_LABEL = "slo"
+SLO_BUDGET_REMAINING = "job:slo_error_budget:remaining_ratio"
+BURN_ALERT_KINDS = ("page", "ticket")
+
+
+def slo_error_ratio(window: str) -> str:
+    """The SLI error ratio over ``window``: bad events / all events (``job:slo_errors:ratio_rate1h``)."""
+    return f"job:slo_errors:ratio_rate{window}"
+
+
+def camel(name: str) -> str:
+    """trade_latency -> TradeLatency."""
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def slo_burn_alert_name(slo: str) -> str:
+    """The page and ticket alert of an SLO (told apart by severity): TradeLatencyErrorBudgetBurn."""
+    return f"{camel(slo)}ErrorBudgetBurn"
+
+
+HEALTH_ALERT = "ComponentUnhealthy"
+
+
+def health_level(by: str) -> str:
+    return f"{LEVEL_LABEL}_{by}"
+
+
+def health_latency_mean(by: str, window: str) -> str:
+    return f"{health_level(by)}:health_latency_seconds:mean{window}"
+
+
+def health_error_ratio(by: str, window: str) -> str:
+    return f"{health_level(by)}:health_errors:ratio_rate{window}"
+
+
+def health_score(by: str) -> str:
+    """The 0-100 score of each component (``job_component:health:score``)."""
+    return f"{health_level(by)}:health:score"
+
+
+HEALTH_OVERALL = "job:health:score"
+
+
+def health_trend_ratio(by: str) -> str:
+    """Mean latency of the recent quarter of the trend window over the quarter before it."""
+    return f"{health_level(by)}:health_latency_trend:ratio"
+
+
+def health_trend_state(by: str) -> str:
+    """1 rising, 0 stable, -1 falling."""
+    return f"{health_level(by)}:health_latency_trend:state"
+
+
+def analysis_dashboard_url(spec: Spec, area: str, panel_id: int) -> str:
+    uid = dashboard_uid(spec, area)
+    title = slug(f"{spec.title} {ANALYSIS_TITLES[area]}")
+    return f"{spec.grafana_url.rstrip('/')}/d/{uid}/{quote(title)}?viewPanel={panel_id}"

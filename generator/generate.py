@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from generator.analysis import emit as analysis
 from generator.emit import (
     alertmanager,
     dashboards,
@@ -31,6 +32,7 @@ EMITTERS: tuple[Emitter, ...] = (
     alertmanager.emit,
     prometheus_config.emit,
     provisioning.emit,
+    analysis.emit,
 )
 
 

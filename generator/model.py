@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from exporters.catalogue import MetricDef
 from generator.units import Dimension, Duration
+
+if TYPE_CHECKING:
+    from generator.analysis.model import Analysis
 
 Severity = Literal["critical", "warning", "info"]
 Priority = Literal["critical", "high", "medium", "low"]
@@ -256,6 +259,9 @@ class Spec:
     labels: tuple[tuple[str, str], ...] = field(default=())
     evaluator: Evaluator = "prometheus"
     views: Views = field(default_factory=Views)
+    # SLOs and component health (generator/analysis), when the spec has those sections.
+    analysis: Analysis | None = None
+
 
     # Indexes built on first use (the model is frozen, so they never go stale): emitters ask per
     # signal, and a scan per question would make generation quadratic in the spec's size.

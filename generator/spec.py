@@ -22,6 +22,7 @@ import jsonschema
 
 from exporters.catalogue import MetricUnit
 from generator import contract, conventions, exprcheck
+from generator.analysis import spec as analysis_spec
 from generator.contract import Family
 from generator.errors import SpecError, SpecErrors, YamlPath
 from generator.model import (
@@ -643,6 +644,7 @@ class _Builder:
             if dashboard.name != conventions.OVERVIEW and not shown:
                 self.err(("dashboards", dashboard.name), "no signal is shown on this dashboard")
         used = {t.priority for a in alerts for t in a.tiers}
+        analysis = analysis_spec.build(self, alert_names, names, signals)
         return Spec(
             name=raw["name"], title=raw["title"], source=source, job=raw["job"],
             grafana_url=links.get("grafana", "http://localhost:3000"),
@@ -651,6 +653,6 @@ class _Builder:
             evaluation_interval=self.scrape_interval,
             dashboards=dashboards, signals=tuple(signals.values()), alerts=tuple(alerts),
             notifications=self.notifications(used), labels=tuple(sorted(raw.get("labels", {}).items())),
-            evaluator=cast(Evaluator, raw.get("evaluator", "prometheus")),
+            evaluator=cast(Evaluator, raw.get("evaluator", "prometheus")), analysis=analysis,
             views=build_views(self, signals.values(), names, alerts),
         )

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import generate, promql, writer
+from generator import conventions, generate, promql, writer
 from generator.cli import main
 from generator.emit.promtool_tests import MARGIN
 from generator.prove import Output, prove
@@ -26,6 +26,8 @@ def workspace(tmp_path: Path) -> Path:
     """A copy of the default spec with its committed generated files, as in a fresh clone."""
     spec = tmp_path / "tradewatch.yaml"
     shutil.copy(ROOT / "tradewatch.yaml", spec)
+    # The committed baseline the spec's regression rules compare with is an input too.
+    shutil.copy(ROOT / conventions.BASELINE_FILE, tmp_path / conventions.BASELINE_FILE)
     for rel in generate.render(load(spec)):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / rel, tmp_path / rel)
@@ -86,7 +88,7 @@ def test_editing_one_threshold_changes_that_number_in_rule_panel_and_test_only(w
     _rewrite_line(spec, edit.line, f"above: {old}", f"above: {new}")
     assert main(["generate", str(spec)]) == 0
     after = {p: (workspace / p).read_text() for p in snapshot(workspace)}
-    changed = {p for p in after if before.get(p) != after[p]} - {"tradewatch.yaml"}
+    changed = {p for p in after if before.get(p) != after[p]} - {"tradewatch.yaml", conventions.BASELINE_FILE}
     assert changed == {f"alert_rules/{edit.dashboard}.rules.yml", f"dashboards/{edit.dashboard}.json",
                        f"alert_rules/tests/{edit.dashboard}.test.yml", "docs/runbooks.md"}
     # Every changed line is about the threshold: the number itself or the test values beside it.

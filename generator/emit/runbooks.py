@@ -7,6 +7,7 @@ read at 3 a.m. says what the alert really does.
 from __future__ import annotations
 
 from generator import conventions
+from generator.analysis import runbooks as analysis_runbooks
 from generator.kinds import kind_of
 from generator.layout import signal_url
 from generator.model import Alert, Spec
@@ -57,4 +58,6 @@ def emit(spec: Spec) -> dict[str, str]:
     head = [f"<!-- {note} -->", "", f"# {spec.title}: alert runbooks", "",
             "One section per alert; each alert's `runbook_url` links to its section.", ""]
     body = [line for alert in sorted(spec.alerts, key=lambda a: a.name) for line in section(spec, alert)]
+    # SLO, health and regression alerts (generator/analysis).
+    body += [line for name, lines in analysis_runbooks.sections(spec) for line in (f"## {name}", "", *lines)]
     return {RUNBOOKS: "\n".join(head + body).rstrip() + "\n"}

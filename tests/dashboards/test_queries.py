@@ -28,6 +28,10 @@ pytestmark = pytest.mark.servers
 # What Grafana puts for the variables with "All" selected; $__rate_interval at 1 s scrapes.
 ALL = {"$job": ".+", "$__rate_interval": "10s"}
 WARM_UP = 12.0
+# Queries that are run (they must be valid) but cannot have series in a test seconds old: they compare
+# with a week ago, or with the quarter hour before the last one; and the benchmark results, which only
+# the engine's benchmark runner sends (tests/analysis/test_benchmark.py sends them through Redis).
+NO_SERIES_YET = re.compile(r" offset |health_latency_trend|benchmark_")
 
 
 def substitute(expr: str, variables: list[str]) -> str:
@@ -73,7 +77,7 @@ def assert_every_query_returns_series(url: str, spec: Path) -> int:
             for target in panel.get("targets", []):
                 expr = substitute(target["expr"], variables)
                 checked += 1
-                if not query(url, expr):
+                if not query(url, expr) and not NO_SERIES_YET.search(expr):
                     empty.append(f"{name}: {panel['title']!r} {target['refId']}: {expr}")
         for annotation in board["annotations"]["list"]:
             if "expr" in annotation:
@@ -84,7 +88,7 @@ def assert_every_query_returns_series(url: str, spec: Path) -> int:
             metric, label = re.fullmatch(r"label_values\((.+), (\w+)\)", var["query"]).groups()  # type: ignore[union-attr]
             values = requests.get(f"{url}/api/v1/label/{label}/values",
                                   params={"match[]": substitute(metric, [])}, timeout=10).json()["data"]
-            if not values:
+            if not values and not NO_SERIES_YET.search(metric):
                 empty.append(f"{name}: ${var['name']} lists no values from {var['query']}")
     assert not empty, "queries without series:\n" + "\n".join(empty)
     return checked

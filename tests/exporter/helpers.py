@@ -87,6 +87,14 @@ def trade(ts: float = TS, *, status: str = "success", latency: float = 0.03, pai
     return event("trade", ts, pair=pair, status=status, latency_seconds=latency, **fields)
 
 
+def benchmark(scenario: str = "trade_throughput_c10", ts: float = TS, **fields: Any) -> Event:
+    """A benchmark_result (since version 2) with plausible numbers; ``fields`` override them."""
+    result = {"run_started": ts - 60, "scenario": scenario, "duration_seconds": 30.0, "operations": 30_000,
+              "operations_per_second": 1000.0, "p50_seconds": 0.012, "p95_seconds": 0.04, "p99_seconds": 0.08,
+              "error_ratio": 0.002}
+    return {**event("benchmark_result", ts, **{**result, **fields}), "version": 2}
+
+
 def mev(pair: str, outcome: str, ts: float = TS, **fields: Any) -> Event:
     return event("mev", ts, pair=pair, outcome=outcome, **fields)
 

@@ -11,7 +11,7 @@ import pytest
 
 from exporters.events import MAX_EVENT_BYTES, RejectedEvent, SchemaError, compile_schema, decode, load_schema
 from exporters.simulate import SCENARIOS, Snapshot, generate
-from tests.exporter.helpers import event, mev, trade
+from tests.exporter.helpers import benchmark, event, mev, trade
 
 JSONSCHEMA = jsonschema.Draft202012Validator(load_schema())
 
@@ -27,12 +27,20 @@ GOOD: dict[str, dict[str, Any]] = {
     "postgres connection lost": event("connections", store="postgres", active=0),
     "integral float counts as integer": event("connections", store="redis", active=3.0),
     "resources": event("resources", memory_bytes=10, memory_limit_bytes=100, cpu_percent=250.5),
+    "trade at version 2": {**trade(), "version": 2},
+    "benchmark result": benchmark(),
+    "benchmark result with baseline and advice": benchmark(baseline_operations_per_second=900.0,
+                                                           recommendations="Raise the RPC pool size."),
 }
 
 # (event, reason, the field the message must name)
 BAD: dict[str, tuple[Any, str, str]] = {
     "not an object": ([1, 2], "malformed_json", "JSON object"),
-    "version 2": ({**trade(), "version": 2}, "unsupported_version", "version"),
+    "version 3": ({**trade(), "version": 3}, "unsupported_version", "version"),
+    "benchmark result at version 1": ({**benchmark(), "version": 1}, "unsupported_version", "version"),
+    "benchmark error ratio over 1": (benchmark(error_ratio=1.5), "invalid_field", "error_ratio"),
+    "benchmark without p99": ({k: v for k, v in benchmark().items() if k != "p99_seconds"}, "invalid_field",
+                              "p99_seconds"),
     "version missing": ({k: v for k, v in trade().items() if k != "version"}, "unsupported_version", "version"),
     "version true": ({**trade(), "version": True}, "unsupported_version", "version"),
     "unknown type": (event("order"), "unknown_type", "type"),

@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from exporters.catalogue import CATALOGUE
 from exporters.metrics import Recorder
-from tests.exporter.helpers import TS, event, mev, trade
+from tests.exporter.helpers import TS, benchmark, event, mev, trade
 
 
 def value(registry: CollectorRegistry, name: str, **labels: str) -> float | None:
@@ -153,6 +153,7 @@ def test_every_metric_in_the_catalogue_is_published_with_its_declared_type(
         trade(slippage_expected=0.01, slippage_actual=0.01), mev("SOL/USDC", "impacted"),
         event("breaker", from_state="closed", to_state="open"), event("connections", store="redis", active=1),
         event("resources", memory_bytes=1, memory_limit_bytes=2, cpu_percent=3),
+        benchmark(baseline_operations_per_second=900.0),
     ])
     recorder.apply_snapshot({"active_positions": "1", "total_pnl": "2", "trades_per_minute": "3"})
     published = {}

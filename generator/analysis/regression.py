@@ -1,0 +1,223 @@
+"""Regression alerts: a KPI worse than its committed baseline, or than the same hour a week earlier,
+by more than its tolerance; their promtool tests and the regression dashboard.
+
+A KPI is a signal; its value is the signal's recorded series, so alert, panel and
+``tradewatch baseline`` read the same number.
+
+Example::
+
+    >>> rule_group(spec)["rules"][0]["expr"]
+    'job:trade_latency:p99_5m{job="tradewatch-exporter"} > 0.0825'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator import conventions, promql
+from generator.analysis import panels
+from generator.analysis.model import Kpi, Regressions
+from generator.kinds import kind_of
+from generator.model import Spec
+from generator.units import format_duration, format_quantity, parse_duration
+
+AREA = conventions.REGRESSION_AREA
+WEEK = "1w"
+PANELS_PER_KPI = 2
+UNITS = {"time": "s", "ratio": "percentunit", "percent": "percent", "bytes": "bytes", "rate": "reqps"}
+
+
+def _regressions(spec: Spec) -> Regressions | None:
+    r = spec.analysis.regressions if spec.analysis else None
+    return r if r is not None and r.kpis else None
+
+
+def _series(spec: Spec, kpi: Kpi) -> str:
+    return f"{kpi.record}{{job={promql.quote(spec.job)}}}"
+
+
+def _op(kpi: Kpi) -> str:
+    return ">" if kpi.worse == "higher" else "<"
+
+
+def _index(spec: Spec, kpi: Kpi) -> int:
+    r = _regressions(spec)
+    assert r is not None
+    return next(i for i, k in enumerate(r.kpis) if k.name == kpi.name)
+
+
+def _url(spec: Spec, kpi: Kpi, which: int) -> str:
+    return conventions.analysis_dashboard_url(spec, AREA, _index(spec, kpi) * PANELS_PER_KPI + which)
+
+
+def baseline_expr(spec: Spec, kpi: Kpi) -> str:
+    limit = kpi.limit()
+    assert limit is not None
+    return f"{_series(spec, kpi)} {_op(kpi)} {promql.number(limit)}"
+
+
+def week_expr(spec: Spec, kpi: Kpi) -> str:
+    return f"{_series(spec, kpi)} / {_series(spec, kpi)} offset {WEEK} {_op(kpi)} {promql.number(kpi.week_factor())}"
+
+
+def _tolerance(kpi: Kpi) -> str:
+    return f"{promql.number(round(kpi.tolerance * 100, 6))}%"
+
+
+def _annotations(spec: Spec, kpi: Kpi, week: bool, value: str) -> dict[str, str]:
+    title = kpi.signal.title
+    if week:
+        summary = f"{title} {kpi.worse} than a week ago"
+        text = (f"{title} on {spec.job} is {value} of its value at the same time a week ago "
+                f"({kpi.worse} is worse; tolerance {_tolerance(kpi)}).")
+    else:
+        assert kpi.baseline is not None
+        base = format_quantity(kpi.baseline.value, kpi.signal.dim)
+        summary = f"{title} {kpi.worse} than its baseline"
+        text = (f"{title} on {spec.job} is {value}, worse than its baseline {base} (measured over "
+                f"{kpi.baseline.window} before {kpi.baseline.captured_at}) by more than {_tolerance(kpi)}.")
+    return {"summary": summary, "description": text,
+            "action": "Compare with the last deploy or config change; `tradewatch baseline diff` lists every KPI",
+            "runbook_url": conventions.runbook_url(spec.runbook_base,
+                                                   (conventions.kpi_week_alert if week
+                                                    else conventions.kpi_baseline_alert)(kpi.name)),
+            "dashboard_url": _url(spec, kpi, 2 if week else 1)}
+
+
+def _labels(spec: Spec, r: Regressions) -> dict[str, str]:
+    return {**dict(spec.labels), "severity": r.severity, "priority": r.priority}
+
+
+def _value(kpi: Kpi) -> str:
+    return kind_of(kpi.signal).value_template(kpi.signal)
+
+
+def rule_group(spec: Spec) -> dict[str, Any] | None:
+    r = _regressions(spec)
+    if r is None:
+        return None
+    rules: list[dict[str, Any]] = []
+    for kpi in r.kpis:
+        if kpi.baseline is not None:
+            rules.append({"alert": conventions.kpi_baseline_alert(kpi.name), "expr": baseline_expr(spec, kpi),
+                          "for": r.for_, "labels": _labels(spec, r),
+                          "annotations": _annotations(spec, kpi, False, _value(kpi))})
+        rules.append({"alert": conventions.kpi_week_alert(kpi.name), "expr": week_expr(spec, kpi), "for": r.for_,
+                      "labels": _labels(spec, r),
+                      "annotations": _annotations(spec, kpi, True, "{{ $value | humanizePercentage }}")})
+    return {"name": conventions.group_name(spec, AREA), "rules": rules}
+
+
+# --- promtool tests -----------------------------------------------------------------------------
+# The KPI's recorded series as input (its recording from raw metrics is proven by the area's tests).
+OVER = 1.05  # of the allowed change: just past the tolerance
+UNDER = 0.95
+STEP = 300
+
+
+def _moved(kpi: Kpi, base: float, share: float) -> float:
+    sign = 1 if kpi.worse == "higher" else -1
+    return base * (1 + sign * kpi.tolerance * share)
+
+
+def tests(spec: Spec, r: Regressions) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for_steps = round(parse_duration(r.for_) / STEP)
+    labels = {"job": spec.job, **_labels(spec, r)}
+    week = round(parse_duration(WEEK) / STEP)
+    for kpi in r.kpis:
+        series = f"{kpi.record}{{job={promql.quote(spec.job)}}}"
+        if kpi.baseline is not None:
+            base = kpi.baseline.value
+            alert = conventions.kpi_baseline_alert(kpi.name)
+            for share, fires in ((OVER, True), (UNDER, False)):
+                value = _moved(kpi, base, share)
+                shown = promql.number(round(value, 9))
+                exp = [{"exp_labels": labels,
+                        "exp_annotations": _annotations(spec, kpi, False, _render(kpi, value))}] if fires else []
+                out.append({
+                    "name": f"{alert} {'fires' if fires else 'stays quiet'} when {kpi.name} is {shown} for "
+                            f"{r.for_}, {'past' if fires else 'within'} {_tolerance(kpi)} of its baseline",
+                    "interval": format_duration(STEP),
+                    "input_series": [{"series": series, "values": f"{shown}x{for_steps + 2}"}],
+                    "alert_rule_test": [{"eval_time": format_duration((for_steps + 1) * STEP), "alertname": alert,
+                                         "exp_alerts": exp}],
+                })
+        # Week over week: steady at a nominal 1 for a week, then just past (or within) the tolerance.
+        alert = conventions.kpi_week_alert(kpi.name)
+        for share, fires in ((OVER, True), (UNDER, False)):
+            value = _moved(kpi, 1.0, share)
+            ratio = _ratio_text(value)
+            exp = [{"exp_labels": labels, "exp_annotations": _annotations(spec, kpi, True, ratio)}] if fires else []
+            out.append({
+                "name": f"{alert} {'fires' if fires else 'stays quiet'} when {kpi.name} is {ratio} of its value a "
+                        f"week earlier for {r.for_}",
+                "interval": format_duration(STEP),
+                "input_series": [{"series": series,
+                                  "values": f"1x{week} {promql.number(round(value, 9))}x{for_steps + 2}"}],
+                "alert_rule_test": [{"eval_time": format_duration((week + for_steps + 1) * STEP),
+                                     "alertname": alert, "exp_alerts": exp}],
+            })
+    return out
+
+
+def _ratio_text(value: float) -> str:
+    from generator.humanize import render_value
+    from generator.units import Dimension
+
+    return render_value(Dimension.RATIO, value)
+
+
+def _render(kpi: Kpi, value: float) -> str:
+    from generator.humanize import render_value
+
+    return render_value(kpi.signal.dim, value)
+
+
+# --- dashboard ----------------------------------------------------------------------------------
+
+def dashboard(spec: Spec, r: Regressions) -> dict[str, Any]:
+    out: list[dict[str, Any]] = []
+    job = '{job=~"$job"}'
+    for i, kpi in enumerate(r.kpis):
+        y = i * 8
+        limit = kpi.limit()
+        dim = kpi.signal.dim.value
+        limit_steps = panels.steps("green", [(limit, "orange")]) if limit is not None and kpi.worse == "higher" \
+            else panels.steps("orange", [(limit, "green")]) if limit is not None else panels.steps("green", [])
+        if kpi.baseline is not None:
+            base = format_quantity(kpi.baseline.value, kpi.signal.dim)
+            about = (f"Baseline {base}, measured over {kpi.baseline.window} before {kpi.baseline.captured_at}; "
+                     f"{conventions.kpi_baseline_alert(kpi.name)} fires past {_tolerance(kpi)} {kpi.worse}.")
+        else:
+            about = "No baseline captured yet: run `tradewatch baseline capture`, commit the file, `make generate`."
+        out.append(panels.panel(
+            "timeseries", i * PANELS_PER_KPI + 1, f"{kpi.signal.title} against its baseline", about,
+            grid=(0, y, 12, 8), targets=[panels.target(f"{kpi.record}{job}", "{{job}}", "A")],
+            unit=UNITS.get(dim, "none"), thresholds=limit_steps))
+        factor = kpi.week_factor()
+        week_steps = panels.steps("green", [(factor, "orange")]) if kpi.worse == "higher" \
+            else panels.steps("orange", [(factor, "green")])
+        out.append(panels.panel(
+            "timeseries", i * PANELS_PER_KPI + 2, f"{kpi.signal.title}, now over a week ago",
+            f"{conventions.kpi_week_alert(kpi.name)} fires past {promql.number(factor)}x.", grid=(12, y, 12, 8),
+            targets=[panels.target(f"{kpi.record}{job} / {kpi.record}{job} offset {WEEK}", "{{job}}", "A")],
+            unit="x", thresholds=week_steps))
+    return panels.dashboard(spec, AREA, "Each KPI against its captured baseline and against a week earlier.",
+                            out, "now-7d", alerts=[name for kpi in r.kpis for name in (
+                                conventions.kpi_baseline_alert(kpi.name), conventions.kpi_week_alert(kpi.name))])
+
+
+def emit(spec: Spec) -> dict[str, str]:
+    from generator.render import to_json, to_yaml
+
+    r = _regressions(spec)
+    group = rule_group(spec)
+    if r is None or group is None:
+        return {}
+    rules_path = conventions.rule_file(AREA)
+    test = {"rule_files": [f"../{rules_path.rsplit('/', 1)[1]}"], "evaluation_interval": format_duration(STEP),
+            "tests": tests(spec, r)}
+    return {rules_path: to_yaml({"groups": [group]}, source=spec.source),
+            conventions.rule_test_file(AREA): to_yaml(test, source=spec.source),
+            conventions.dashboard_file(AREA): to_json(dashboard(spec, r))}
