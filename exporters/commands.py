@@ -164,7 +164,7 @@ def _with_options(
 
 
 @contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
     """SIGTERM and SIGINT set ``stop``; the previous handlers come back afterwards."""
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -197,7 +197,7 @@ def run_exporter(args: argparse.Namespace) -> int:
     stop = threading.Event()
     worker = threading.Thread(target=source.run, args=(stop,), name=f"source-{args.source}", daemon=True)
     try:
-        with _stop_on_signals(stop):
+        with stop_on_signals(stop):
             worker.start()
             log.info("serving /metrics on http://%s:%d/metrics from %s", host, port, origin)
             while not stop.wait(0.5):
@@ -224,7 +224,7 @@ def run_simulate(args: argparse.Namespace) -> int:
              " (repeated)" if args.loop else "", args.stream, _redacted(args.redis_url), args.rate,
              ", as fast as possible" if args.fast else "")
     try:
-        with _stop_on_signals(stop):
+        with stop_on_signals(stop):
             finished = writer.write(items, stop, pace=not args.fast)
     except redis.RedisError as exc:
         print(f"tradewatch simulate: error: {exc}", file=sys.stderr)

@@ -46,6 +46,17 @@ def selectors(query: Query) -> tuple[Selector, ...]:
     return (query.source,)
 
 
+# A watched system whose spec gives no `targets`: Prometheus looks for a host named after its job
+# (a compose service of that name), on HTTP's port; the user sets the real address in the spec.
+DEFAULT_TARGET_PORT = 80
+
+
+def default_target(job: str) -> str:
+    """The placeholder ``host:port`` of a watched system without ``targets``: ``cex-trader:80``."""
+    host = re.sub(r"[^a-z0-9-]+", "-", job.lower()).strip("-") or "metrics"
+    return f"{host}:{DEFAULT_TARGET_PORT}"
+
+
 def signal_job(spec: Spec, signal: Signal) -> str:
     """The job whose series a signal reads: the one the metric contract tied its selectors to, or
     the spec's job. Recorded series, alerts and test inputs carry it as their job label."""

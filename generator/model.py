@@ -232,6 +232,15 @@ class ExtraPanel:
 
 
 @dataclass(frozen=True)
+class ScrapeJob:
+    """A job the generated prometheus.yml scrapes: a watched system (``systems``), or the exporter."""
+
+    job: str
+    # Where it serves /metrics. Empty for the tradewatch exporter: the stack that runs it knows where.
+    targets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Views:
     """What the dashboards show beyond the alerted signals, and how they behave."""
 
@@ -261,7 +270,8 @@ class Spec:
     views: Views = field(default_factory=Views)
     # SLOs and component health (generator/analysis), when the spec has those sections.
     analysis: Analysis | None = None
-
+    # Every job to scrape, one per watched system; empty means the spec's job, at the exporter.
+    scrape_jobs: tuple[ScrapeJob, ...] = ()
 
     # Indexes built on first use (the model is frozen, so they never go stale): emitters ask per
     # signal, and a scan per question would make generation quadratic in the spec's size.

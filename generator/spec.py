@@ -48,6 +48,7 @@ from generator.model import (
     Rate,
     Ratio,
     Receiver,
+    ScrapeJob,
     Selector,
     Severity,
     Signal,
@@ -655,4 +656,15 @@ class _Builder:
             notifications=self.notifications(used), labels=tuple(sorted(raw.get("labels", {}).items())),
             evaluator=cast(Evaluator, raw.get("evaluator", "prometheus")), analysis=analysis,
             views=build_views(self, signals.values(), names, alerts),
+            scrape_jobs=self.scrape_jobs(),
         )
+
+    def scrape_jobs(self) -> tuple[ScrapeJob, ...]:
+        """One per watched system; the tradewatch exporter's address is the stack's to give."""
+        systems: dict[str, Any] = self.raw.get("systems", {})
+        jobs = tuple(ScrapeJob(job, tuple(body.get("targets", ())) or (
+            () if body.get("exporter") == contract.EXPORTER else (conventions.default_target(job),)))
+            for job, body in systems.items())
+        if self.raw["job"] not in systems:
+            jobs = (ScrapeJob(self.raw["job"]), *jobs)
+        return jobs

@@ -26,7 +26,7 @@ stamp=.venv/.tradewatch-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing the pinned Python dependencies into .venv"
   # pip and setuptools are chatty about things that are not ours to fix; show their output on failure.
-  if ! .venv/bin/python -m pip install -q -e '.[dev]' >.venv/pip.log 2>&1; then
+  if ! .venv/bin/python -m pip install -q -e '.[generator,dev]' >.venv/pip.log 2>&1; then
     cat .venv/pip.log >&2
     exit 1
   fi

@@ -7,7 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
-from exporters.commands import parse_listen
+from exporters.commands import parse_listen, stop_on_signals
 from generator.demo.receiver import AlertReceiver, Delivery
 
 
@@ -19,6 +19,11 @@ def _host_port(text: str) -> tuple[str, int]:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    register_demo(sub)
+    register_alert_log(sub)
+
+
+def register_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d = sub.add_parser(
         "demo", help="run the whole system on loopback and watch alerts fire and resolve",
         description="Start the exporter with its simulator, a real Prometheus and Alertmanager (from "
@@ -32,6 +37,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d.add_argument("--keep", action="store_true", help="keep the temporary directory (configs, logs, data)")
     d.set_defaults(func=cmd_demo)
 
+
+def register_alert_log(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``alert-log`` needs nothing beyond the standard library: the exporter image runs it too."""
     a = sub.add_parser(
         "alert-log", help="receive Alertmanager webhooks; log each alert to the console and a rotating file",
         description="An Alertmanager webhook receiver: every alert of every notification is printed and "
@@ -54,8 +62,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_alert_log(args: argparse.Namespace) -> int:
-    from generator.demo.run import stop_on_signals
-
     def show(d: Delivery) -> None:
         print(d.line(), flush=True)
 

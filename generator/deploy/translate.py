@@ -21,6 +21,7 @@ from typing import Any
 
 from generator import conventions, promql
 from generator.emit import rules as prom_rules
+from generator.gotemplate import literal_alert
 from generator.kinds import kind_of
 from generator.model import Alert, Override, Spec, Tier
 from generator.units import parse_duration
@@ -90,7 +91,10 @@ def rule(spec: Spec, alert: Alert, tier: Tier, override: Override | None, *, fol
     display = override.display if override is not None else tier.display
     kind = kind_of(signal)
     value = kind.value_template(signal).replace("$value", "$values.B.Value")
-    description = kind.describe(alert, tier, value, kind.labels_template(signal), display)
+    # Grafana runs annotations and labels as Go templates, as Prometheus does: the user's texts (and the
+    # signal's title inside the description) are printed as written. The rule title is not a template.
+    description = kind.describe(literal_alert(alert, title=True), tier, value, kind.labels_template(signal), display)
+    texts = literal_alert(alert)
     return {
         "uid": conventions.grafana_rule_uid(spec, alert.name, tier.severity,
                                f"{override.label}-{override.value}" if override else ""),
@@ -112,8 +116,8 @@ def rule(spec: Spec, alert: Alert, tier: Tier, override: Override | None, *, fol
         "noDataState": "OK",
         "execErrState": "Error",
         "for": tier.for_,
-        "labels": prom_rules.alert_labels(spec, alert, tier),
-        "annotations": prom_rules.alert_annotations(spec, alert, description),
+        "labels": prom_rules.alert_labels(spec, texts, tier),
+        "annotations": prom_rules.alert_annotations(spec, texts, description),
         "isPaused": False,
     }
 

@@ -1,7 +1,11 @@
-"""model -> ``prometheus/prometheus.yml`` for docker-compose: scrape the exporter, load the rules, alert.
+"""model -> ``prometheus/prometheus.yml`` for docker-compose: scrape the watched systems, load the rules, alert.
 
-The scrape job is named after the spec's ``job``, so the ``job`` label the rules select on is the one
-Prometheus attaches. Rule files are found relative to this file (``../alert_rules``), the same
+One scrape job per system of the spec's ``systems`` (the spec's ``job`` alone without them), named after
+its job, so the ``job`` label the rules select on is the one Prometheus attaches. A system scrapes the
+``targets`` the spec gives it; the tradewatch exporter, without them, is the stack's exporter; any other
+system, without them, a placeholder named after its job (``conventions.default_target``).
+
+Rule files are found relative to this file (``../alert_rules``), the same
 layout in the repository and in the container, so ``promtool check config`` here also checks the
 rules the container will load.
 
@@ -24,7 +28,7 @@ from typing import Any
 
 from exporters.catalogue import DEFAULT_PORT as EXPORTER_PORT
 from generator.conventions import RULES_DIR
-from generator.model import Spec
+from generator.model import ScrapeJob, Spec
 from generator.render import to_yaml
 
 CONFIG_FILE = "prometheus/prometheus.yml"
@@ -52,7 +56,8 @@ def build(
     else:
         am = {"static_configs": [{"targets": list(alertmanagers)}]}
     scrapes: list[dict[str, Any]] = [
-        {"job_name": spec.job, "static_configs": [{"targets": [exporter]}]},
+        {"job_name": j.job, "static_configs": [{"targets": list(j.targets or (exporter,))}]}
+        for j in spec.scrape_jobs or (ScrapeJob(spec.job),)
     ]
     if alertmanagers is None:
         scrapes += [

@@ -4,6 +4,7 @@ and scrapes, for the default spec, ``tradewatch exporter --source simulate``, an
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sys
 import time
@@ -105,7 +106,10 @@ def test_every_example_panel_query_returns_series_from_its_systems_metrics(spec:
     queries = [e for board in boards(spec).values() for _, e in exprs(board)] + list(records(spec).values())
     with synthetic_exporter(model.views.contract, label_values(model, queries)) as address, \
             LocalStack(tmp_path / "stack") as stack:
-        (server,) = stack.start_prometheus(quick(model), exporter=address, scrape_interval="1s")
+        # Every watched system is served by the one synthetic endpoint.
+        served = dataclasses.replace(model, scrape_jobs=tuple(dataclasses.replace(j, targets=(address,))
+                                                              for j in model.scrape_jobs))
+        (server,) = stack.start_prometheus(quick(served), exporter=address, scrape_interval="1s")
         time.sleep(WARM_UP)
         assert assert_every_query_returns_series(server.url, spec) > 20
 

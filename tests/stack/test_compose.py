@@ -4,6 +4,8 @@ files assume (exporter port, Alertmanager alias, the alert log's loopback URL, G
 
 from __future__ import annotations
 
+import argparse
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -104,7 +106,7 @@ def test_addresses_the_generated_configs_assume_are_the_compose_ones(
     listen = re.match(r"http://([^/]+)/", webhook)
     assert listen
     logs = {s["network_mode"].removeprefix("service:"): s["command"] for s in every.values()
-            if s.get("entrypoint") == ["tradewatch", "alert-log"]}
+            if s.get("entrypoint") == ["tradewatch-exporter", "alert-log"]}
     assert set(logs) == set(ams)
     for command in logs.values():
         assert command[command.index("--listen") + 1] == listen.group(1)
@@ -131,3 +133,20 @@ def test_the_ha_profile_runs_two_prometheus_and_two_clustered_alertmanagers(comp
         assert f"--cluster.peer={other}:9094" in ha[name]["command"]
         assert "--cluster.listen-address=0.0.0.0:9094" in ha[name]["command"]
     assert all("--web.enable-lifecycle" in ha[n]["command"] for n in proms)
+
+
+def test_the_tradewatch_image_runs_only_commands_of_the_exporter_install(compose: dict[str, Any]) -> None:
+    from exporters.cli import build_parser
+
+    dockerfile = (ROOT / "exporters" / "Dockerfile").read_text()
+    entrypoint = json.loads(re.findall(r"^ENTRYPOINT (.+)$", dockerfile, re.M)[-1])
+    installs = re.findall(r"pip install ([^&\n]+)", dockerfile)
+    offered = set(next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices)
+    image = compose["x-tradewatch-image"]["image"]
+    commands = [s.get("entrypoint", entrypoint) for s in compose["services"].values() if s.get("image") == image]
+
+    assert [i.strip() for i in installs] == ["."]  # the base dependencies, no `generator` extra
+    assert len(commands) >= 3
+    for command in commands:
+        assert command[0] == "tradewatch-exporter"
+        assert command[1] in offered

@@ -1,0 +1,3 @@
+from exporters.cli import entrypoint
+
+entrypoint()
