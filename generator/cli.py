@@ -16,6 +16,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "generator.demo.commands",
     "exporters.commands",
     "generator.deploy.commands",
+    "generator.report.commands",
 )
 
 

@@ -177,3 +177,8 @@ def recurring_alert_name(alert_name: str) -> str:
 
 def runbook_url(base: str, alert_name: str) -> str:
     return f"{base.rstrip('/')}#{alert_name.lower()}"
+
+
+# The info notice `tradewatch report` sends through Alertmanager when a report is written.
+REPORT_READY_ALERT = "DailyPerformanceReportReady"
+REPORT_READY_SUMMARY = "daily performance report ready"
