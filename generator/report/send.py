@@ -33,7 +33,7 @@ TIMEOUT = 20.0
 def email_receiver(spec: Spec, name: str | None) -> Receiver:
     found = [r for r in spec.notifications.receivers if r.kind == "email" and (not name or r.name == name)]
     if not found:
-        which = f"an email receiver named {name!r}" if name else "an email receiver"
+        which = f"email receiver named {name!r}" if name else "email receiver"
         raise ReportError(f"{spec.source}: notifications.receivers has no {which}; --email needs one")
     return found[0]
 
@@ -42,7 +42,8 @@ def _subject(report: Report) -> str:
     return f"{report.spec.title}: {REPORT_READY_SUMMARY} ({report.period.label()}): {report.verdict()}"
 
 
-def send_email(spec: Spec, receiver_name: str | None, report: Report, files: dict[str, bytes]) -> str:
+def send_email(spec: Spec, receiver_name: str | None, report: Report, files: dict[str, bytes],
+               timeout: float = TIMEOUT) -> str:
     """Mail the PDF (and the HTML) to the receiver's ``to``; returns the address it went to."""
     receiver = email_receiver(spec, receiver_name)
     settings = dict(receiver.settings)
@@ -64,7 +65,7 @@ def send_email(spec: Spec, receiver_name: str | None, report: Report, files: dic
             raise ReportError(f"{spec.source}: receiver {receiver.name}: cannot read auth_password_file "
                               f"{path}: {exc.strerror}") from None
     try:
-        with smtplib.SMTP(host or settings["smarthost"], int(port or 25), timeout=TIMEOUT) as smtp:
+        with smtplib.SMTP(host or settings["smarthost"], int(port or 25), timeout=timeout) as smtp:
             smtp.ehlo()
             if smtp.has_extn("starttls"):
                 smtp.starttls(context=ssl.create_default_context())

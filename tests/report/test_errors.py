@@ -1,0 +1,60 @@
+"""A report that cannot be made says why, exits non-zero, and writes nothing (earlier reports stay)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.cli import main
+from generator.procs import free_port
+from tests.conftest import ROOT
+from tests.report.dayofdata import _prometheus, _url
+
+pytestmark = pytest.mark.servers
+
+
+def test_unreachable_prometheus_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    url = f"http://127.0.0.1:{free_port()}"
+    code = main(["report", str(ROOT / "tradewatch.yaml"), "--prometheus", url, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"Prometheus at {url} is unreachable" in err
+    assert "no report was written" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_prometheus_without_data_for_the_period_keeps_the_old_report(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").write_text("yesterday's report")
+    prometheus = _prometheus(tmp_path, tmp_path / "data", "empty")
+    try:
+        code = main(["report", str(ROOT / "tradewatch.yaml"), "--prometheus", _url(prometheus),
+                     "--out", str(out)])
+    finally:
+        prometheus.stop()
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "holds no data of" in err
+    assert "job 'tradewatch-exporter'" in err
+    assert sorted(p.name for p in out.iterdir()) == ["report.html"]
+    assert (out / "report.html").read_text() == "yesterday's report"
+
+
+def test_missing_dashboards_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["report", str(ROOT / "tradewatch.yaml"), "--dashboards", str(tmp_path),
+                 "--out", str(tmp_path / "out")])
+    assert code == 1
+    assert f"{tmp_path}: no dashboard JSON files" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_period_is_refused_by_the_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--period", "yesterday"])
+    assert exc.value.code == 2
+    assert "--period" in capsys.readouterr().err
