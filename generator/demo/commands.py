@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="threshold spec (default: %(default)s)")
     d.add_argument("--scenario", default=None, help="simulator scenario (default: the demo's own)")
     d.add_argument("--keep", action="store_true", help="keep the temporary directory (configs, logs, data)")
+    d.add_argument("--report-dir", type=Path, default=Path(".demo/report"), metavar="DIR",
+                   help="where the report of the run is written (default: %(default)s)")
     d.set_defaults(func=cmd_demo)
 
     a = sub.add_parser(
@@ -49,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from generator.demo.run import run_demo
 
-    code: int = run_demo(args.spec, scenario_text=args.scenario, keep=args.keep)
+    code: int = run_demo(args.spec, scenario_text=args.scenario, keep=args.keep, report_dir=args.report_dir)
     return code
 
 

@@ -47,7 +47,7 @@ class Period:
     @classmethod
     def between(cls, start: float, end: float, points: int = POINTS) -> Period:
         if end <= start:
-            raise ReportError(f"the period is empty: it ends ({_iso(end)}) before it starts ({_iso(start)})")
+            raise ReportError(f"the period is empty: it ends ({iso(end)}) before it starts ({iso(start)})")
         step = float(max(1, math.ceil((end - start) / points)))
         return cls(math.ceil(start / step) * step, math.floor(end / step) * step, step)
 
@@ -65,11 +65,12 @@ class Period:
         return round(self.seconds / self.step) + 1
 
     def label(self) -> str:
-        return f"{_iso(self.start)} to {_iso(self.end)}"
+        seconds = self.seconds < 3600  # a short period (the demo's) is told to the second
+        return f"{iso(self.start, seconds)} to {iso(self.end, seconds)}"
 
 
-def _iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M UTC")
+def iso(t: float, seconds: bool = False) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
 
 
 @dataclass(frozen=True)

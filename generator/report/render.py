@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from generator.humanize import humanize_duration
 from generator.report.build import Report
 from generator.report.plot import to_png
-from generator.report.query import _iso
+from generator.report.query import iso
 
 HTML_NAME = "report.html"
 PDF_NAME = "report.pdf"
@@ -50,7 +50,9 @@ def kpi_rows(report: Report) -> list[list[str]]:
 
 
 def alert_rows(report: Report) -> list[list[str]]:
-    return [[s.alert, s.severity, s.priority, _iso(s.start), _iso(s.end), s.duration()] for s in report.spans]
+    short = report.period.step < 60  # then minutes are too coarse to tell episodes apart
+    return [[s.alert, s.severity, s.priority, iso(s.start, short), iso(s.end, short), s.duration()]
+            for s in report.spans]
 
 
 KPI_HEAD = ["signal", "thresholds (spec)", "over the period", "time past threshold", "verdict"]
