@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from bench import detection_bench, exporter_bench
+from bench import detection_bench, exporter_bench, report_bench
 
 
 def main() -> int:
     status = 0
-    for name, run in (("exporter", exporter_bench.main), ("detection delay", detection_bench.main)):
+    for name, run in (("exporter", exporter_bench.main), ("detection delay", detection_bench.main),
+                      ("daily report", report_bench.main)):
         print(f"\n=== {name} ===", flush=True)
         status |= run([])
     return status

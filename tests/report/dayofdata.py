@@ -59,8 +59,8 @@ def trade_latency(minute: int) -> dict[float, int]:
     if _during("trade latency", minute):
         return {0.025: 300, 0.05: 300, 0.1: 200, 0.2: 200}
     # A P99 that moves from minute to minute (below the 100 ms target), so quantiles of it interpolate.
-    k = minute * 7919 % 997 // 10
-    return {0.025: 600 - k, 0.05: 300, 0.1: 100 + k}
+    k = minute * 7919 % 997 // 40
+    return {0.025: 700, 0.05: 290 - k, 0.1: 10 + k}
 
 
 def node_latency(minute: int) -> dict[float, int]:

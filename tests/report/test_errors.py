@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pytest
+import yaml
 
-from generator.cli import main
+from generator.cli import build_parser, main
 from generator.procs import free_port
 from tests.conftest import ROOT
 from tests.report.dayofdata import _prometheus, _url
@@ -58,3 +60,15 @@ def test_bad_period_is_refused_by_the_parser(capsys: pytest.CaptureFixture[str])
         main(["report", "--period", "yesterday"])
     assert exc.value.code == 2
     assert "--period" in capsys.readouterr().err
+
+
+def test_the_compose_report_service_runs_a_command_the_cli_accepts() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    script = " ".join(compose["services"]["report"]["command"])
+    call = script[script.index("tradewatch report "):].split(";", 1)[0].replace("$$(date -u +%F)", "2026-01-01")
+    args = build_parser().parse_args(shlex.split(call)[1:])
+    assert args.func.__name__ == "cmd_report"
+    assert args.prometheus == "http://prometheus:9090"
+    assert args.alertmanager == "http://alertmanager:9093"
+    mounts = {v.split(":")[1] for v in compose["services"]["report"]["volumes"]}
+    assert {str(args.spec), str(args.dashboards)} <= mounts
