@@ -139,7 +139,11 @@ def load_dashboards(directory: Path) -> list[Board]:
             raise ReportError(f"{path}: not a readable dashboard JSON file: {exc}") from None
         if not isinstance(doc, dict):
             raise ReportError(f"{path}: not a Grafana dashboard (the top level is not an object)")
-        boards.append(parse_board(doc, str(path)))
+        try:
+            boards.append(parse_board(doc, str(path)))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise ReportError(f"{path}: not a dashboard the report can read: {type(exc).__name__}: {exc}; "
+                              "regenerate it with `tradewatch generate`") from None
     return boards
 
 

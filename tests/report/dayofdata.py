@@ -139,6 +139,9 @@ def openmetrics(start: int) -> str:
     out += gauge("memory_usage_bytes", "", lambda i: 3e9 + 1e9 * (i % 120) / 120)
     out.append("# TYPE memory_limit_bytes gauge")
     out += gauge("memory_limit_bytes", "", lambda i: 8e9)
+    # A rule of the kind the SLO modules record: the report finds such sections by rule name.
+    out.append("# TYPE job:slo_trade_success:attainment_ratio gauge")
+    out += gauge("job:slo_trade_success:attainment_ratio", "", lambda i: 0.9995 if i < 1000 else 0.999)
     out.append("# TYPE ALERTS gauge")
     for e in EPISODES:
         labels = (f'alertname="{e.alert}",alertstate="firing",job="{JOB}",priority="{e.priority}",'

@@ -152,3 +152,12 @@ def test_a_panel_without_data_says_so(written: Written, default_spec: Spec) -> N
     # Grafana's $__rate_interval: max(step + scrape interval, 4 x scrape interval) = 60s + 15s.
     assert drawn.panel.targets[0].expr == 'rate(gas_price_gwei{job=~".+"}[75s])'
     assert "Extra / Gas price: no data in this period" in files[HTML_NAME].decode()
+
+
+def test_sections_the_spec_has_rules_for_are_shown(written: Written) -> None:
+    (section,) = written.report.extras
+    assert section.extra.title == "SLO attainment and error budget"
+    labels = "instance=127.0.0.1:9105, job=tradewatch-exporter"
+    # The last value in the period, not the first.
+    assert section.rows == (("job:slo_trade_success:attainment_ratio", labels, 0.999),)
+    assert "<h2>SLO attainment and error budget</h2>" in written.files[HTML_NAME].decode()

@@ -72,3 +72,14 @@ def test_the_compose_report_service_runs_a_command_the_cli_accepts() -> None:
     assert args.alertmanager == "http://alertmanager:9093"
     mounts = {v.split(":")[1] for v in compose["services"]["report"]["volumes"]}
     assert {str(args.spec), str(args.dashboards)} <= mounts
+
+
+def test_a_dashboard_the_report_cannot_read_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    board = tmp_path / "latency.json"
+    board.write_text('{"panels": [{"id": "one", "type": "timeseries"}]}')
+    code = main(["report", str(ROOT / "tradewatch.yaml"), "--dashboards", str(tmp_path),
+                 "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"{board}: not a dashboard the report can read" in err
+    assert "Traceback" not in err
