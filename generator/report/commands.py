@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -91,8 +90,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 1
     try:
         boards = load_dashboards(args.dashboards or args.spec.parent / DASHBOARDS_DIR)
-        end = time.time() if args.end is None else args.end
-        period = Period.between(end - args.period, end)
+        period = Period.last(args.period, now=args.end)
         report, files = make_report(spec, boards, args.prometheus, period, args.scrape_interval)
         out = args.out or Path("reports") / spec.name / datetime.fromtimestamp(period.end, UTC).strftime("%Y-%m-%d")
         paths = write(out, files)

@@ -6,7 +6,7 @@ server and the query, so the command prints one line and no traceback.
 Example::
 
     source = Source("http://127.0.0.1:9090")
-    period = Period.last(hours=24, now=time.time())
+    period = Period.last(24 * 3600)
     for s in source.range('job:trade_latency:p99_5m', period):
         print(s.labels, s.values.max())
 """
@@ -134,10 +134,6 @@ class Source:
         result = self._call("query", query, fn)
         return [(dict(item.get("metric", {})), float(item["value"][1]))
                 for item in (result if isinstance(result, list) else [])]
-
-    def check(self) -> None:
-        """A clear error now if the server cannot be reached or is not a Prometheus."""
-        self.instant("vector(1)", time.time())
 
 
 def _first_line(text: str) -> str:
