@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -69,6 +70,8 @@ class Panel:
     steps: tuple[Step, ...]
     mappings: tuple[tuple[float, str], ...]  # value -> text (a state name)
     description: str
+    scheme: str = "Oranges"  # a heatmap's colour scheme (Grafana's names are matplotlib's)
+    y_unit: str = ""  # a heatmap's bucket axis unit
 
     def reads(self, metric: str) -> bool:
         return any(re.search(rf"(?<![\w:]){re.escape(metric)}(?![\w:])", t.expr) for t in self.targets)
@@ -113,8 +116,11 @@ def _panel(raw: dict[str, Any], variables: Mapping[str, str]) -> Panel:
                     continue
     targets = tuple(Target(substitute(str(t["expr"]), variables), str(t.get("legendFormat", "")))
                     for t in raw.get("targets", []) if t.get("expr") and not t.get("hide"))
+    options = raw.get("options", {})
     return Panel(int(raw.get("id", 0)), str(raw.get("title", "")), str(raw.get("type", "")), targets,
-                 str(defaults.get("unit", "")), steps, tuple(sorted(mappings)), str(raw.get("description", "")))
+                 str(defaults.get("unit", "")), steps, tuple(sorted(mappings)), str(raw.get("description", "")),
+                 str(options.get("color", {}).get("scheme", "Oranges")),
+                 str(options.get("yAxis", {}).get("unit", "")))
 
 
 def parse_board(doc: dict[str, Any], file: str) -> Board:
@@ -157,13 +163,14 @@ def grafana_variables(step: float, period_seconds: float, scrape_interval: float
 def resolve(panel: Panel, builtins: Mapping[str, str]) -> Panel:
     """``panel`` with Grafana's built-in variables replaced."""
     targets = tuple(Target(substitute(t.expr, builtins), t.legend) for t in panel.targets)
-    return Panel(panel.id, panel.title, panel.kind, targets, panel.unit, panel.steps, panel.mappings,
-                 panel.description)
+    return dataclasses.replace(panel, targets=targets)
 
 
 def legend(template: str, labels: Mapping[str, str]) -> str:
-    """Grafana's legendFormat: ``{{label}}`` replaced by the series' label value."""
-    if not template:
+    """Grafana's legendFormat: ``{{label}}`` replaced by the series' label value; where that leaves
+    nothing (no template, or the series lacks the label), the series' labels, as Grafana shows them."""
+    shown = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: labels.get(m.group(1), ""), template).strip()
+    if not shown:
         inner = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "__name__")
         return f"{labels.get('__name__', '')}{{{inner}}}"
-    return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: labels.get(m.group(1), ""), template)
+    return shown

@@ -23,7 +23,9 @@ import numpy.typing as npt
 
 matplotlib.use("Agg")
 import matplotlib.dates as mdates
+from matplotlib import colormaps
 from matplotlib.axes import Axes
+from matplotlib.colors import PowerNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
@@ -115,6 +117,9 @@ def draw(panel: Panel, series: Sequence[tuple[str, Series]], spans: Sequence[Spa
                 fontsize=14, color="#888888")
         fig.tight_layout()
         return Drawn(panel, fig, False, ())
+    if panel.kind == "heatmap" and _heatmap(ax, panel, [s for _, s in drawn], period):
+        fig.tight_layout()
+        return Drawn(panel, fig, True, ())
     stepped = panel.kind in ("state-timeline", "stat") and bool(panel.mappings)
     for i, (fmt, s) in enumerate(drawn):
         kwargs = {"color": PALETTE[i % len(PALETTE)], "lw": 1.3, "label": legend(fmt, s.labels), "zorder": 3}
@@ -136,9 +141,30 @@ def draw(panel: Panel, series: Sequence[tuple[str, Series]], spans: Sequence[Spa
         names.append(label)
         a, b = _days([span.start, span.end])
         ax.axvspan(float(a), float(b), color=colour, alpha=0.22, lw=0, zorder=2, label=label if first else None)
-    ax.legend(loc="upper left", fontsize=7, framealpha=0.85, ncols=2)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", fontsize=7, framealpha=0.85, ncols=2)
     fig.tight_layout()
     return Drawn(panel, fig, True, tuple(dict.fromkeys(names)))
+
+
+def _heatmap(ax: Axes, panel: Panel, series: Sequence[Series], period: Period) -> bool:
+    """Cumulative ``le`` buckets as Grafana's heatmap draws them (format "heatmap"): each bucket's own
+    count (its ``le`` minus the one below), a row per bucket, in the panel's colour scheme."""
+    by_le = sorted((float(s.labels["le"]), s) for s in series if "le" in s.labels)
+    if not by_le:
+        return False
+    times = np.unique(np.concatenate([s.times for _, s in by_le]))
+    grid = np.zeros((len(by_le), len(times)))
+    for row, (_, s) in enumerate(by_le):
+        grid[row, np.searchsorted(times, s.times)] = s.values
+    cells = np.clip(np.diff(grid, axis=0, prepend=0.0), 0.0, None)
+    x = _days(np.append(times, times[-1] + period.step))
+    scheme = panel.scheme if panel.scheme in colormaps else "Oranges"
+    ax.pcolormesh(x, np.arange(len(by_le) + 1), cells, cmap=scheme, norm=PowerNorm(0.5), shading="flat")
+    fmt = unit_formatter(panel.y_unit)
+    ax.set_yticks(np.arange(len(by_le)) + 0.5,
+                  ["+Inf" if np.isinf(le) else fmt(le) for le, _ in by_le], fontsize=7)
+    return True
 
 
 def to_png(figure: Figure) -> bytes:

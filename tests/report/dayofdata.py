@@ -14,7 +14,7 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from exporters.catalogue import CATALOGUE
@@ -156,6 +156,7 @@ class Day:
     url: str
     start: int
     end: int
+    openmetrics: str = field(repr=False)
 
 
 def _prometheus(workdir: Path, data: Path, name: str) -> ManagedProcess:
@@ -187,7 +188,8 @@ def day_of_data(spec: Spec, workdir: Path, end: int) -> Iterator[Day]:
     promtool = Promtool.find().path
     data = workdir / "data"
     source = workdir / "day.om.txt"
-    source.write_text(openmetrics(start))
+    text = openmetrics(start)
+    source.write_text(text)
     _run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)])
     rules_dir = workdir / "rules"
     rules_dir.mkdir()
@@ -207,6 +209,6 @@ def day_of_data(spec: Spec, workdir: Path, end: int) -> Iterator[Day]:
             shutil.move(str(block), data / block.name)
     served = _prometheus(workdir, data, "prometheus")
     try:
-        yield Day(_url(served), start, end)
+        yield Day(_url(served), start, end, text)
     finally:
         served.stop()

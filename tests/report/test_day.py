@@ -12,13 +12,15 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
+from exporters.catalogue import CATALOGUE
+from generator.demo.stack import rule_files
 from generator.model import Spec
 from generator.report.commands import make_report
 from generator.report.panels import parse_board
 from generator.report.query import Source
 from generator.report.render import HTML_NAME, PDF_NAME
 from tests.report.conftest import Written
-from tests.report.dayofdata import EPISODES, STEP
+from tests.report.dayofdata import EPISODES, STEP, Day
 
 pytestmark = pytest.mark.servers
 
@@ -87,13 +89,23 @@ def test_every_alert_that_fired_is_listed_with_its_times(written: Written) -> No
         assert re.search(rf"<td>{e.alert}</td><td>{e.severity}</td><td>{e.priority}</td>", html)
 
 
-def test_every_panel_is_drawn_with_the_alerts_that_read_it(written: Written) -> None:
+def published(day: Day) -> set[str]:
+    return {line.split("{", 1)[0] for line in day.openmetrics.splitlines() if not line.startswith("#")}
+
+
+def test_every_panel_is_drawn_with_the_alerts_that_read_it(written: Written, default_spec: Spec) -> None:
     html = written.files[HTML_NAME].decode()
     panels = [(b.title, p.title) for b in written.boards for p in b.panels]
     images = re.findall(r"<img alt='([^']*)' src='data:image/png;base64,", html)
     assert images == [f"{b} / {p}" for b, p in panels]
     drawn = {(d.board.title, p.panel.title): p for d in written.report.boards for p in d.panels}
-    assert all(p.has_data for p in drawn.values())
+    # A panel has data exactly when every series it reads is in the day (raw or recorded by a rule).
+    known = published(written.day) | {rule for text in rule_files(default_spec).values()
+                                      for rule in re.findall(r"record: (\S+)", text)}
+    for key, p in drawn.items():
+        reads = {m for t in p.panel.targets for m in re.findall(r"([a-zA-Z_:][\w:]*)\{", t.expr)}
+        assert p.has_data == (bool(reads) and reads <= known), (key, reads - known)
+    assert sum(p.has_data for p in drawn.values()) >= len(default_spec.signals)
     shaded = {key: set(p.alerts) for key, p in drawn.items()}
     latency = next(b.title for b in written.boards if b.file.endswith("latency.json"))
     assert "TradeExecutionLatencyHigh (warning) firing" in shaded[(latency, "Trade execution P99 latency")]
@@ -161,3 +173,22 @@ def test_sections_the_spec_has_rules_for_are_shown(written: Written) -> None:
     # The last value in the period, not the first.
     assert section.rows == (("job:slo_trade_success:attainment_ratio", labels, 0.999),)
     assert "<h2>SLO attainment and error budget</h2>" in written.files[HTML_NAME].decode()
+
+
+def test_a_heatmap_is_drawn_from_its_buckets_as_grafana_draws_it(written: Written, default_spec: Spec) -> None:
+    name = "trade_execution_latency_seconds"
+    board = parse_board({"title": "Distributions", "panels": [
+        {"id": 3, "type": "heatmap", "title": "Trade execution latency distribution",
+         "options": {"color": {"scheme": "Blues"}, "yAxis": {"unit": "s"}},
+         "targets": [{"expr": f"sum by (le) (rate({name}_bucket[$__rate_interval]))", "format": "heatmap",
+                      "legendFormat": "{{le}}", "refId": "A"}]}]}, "distributions.json")
+    report, _ = make_report(default_spec, [board], written.day.url, written.period)
+    (drawn,) = report.boards[0].panels
+    assert drawn.has_data
+    (ax,) = drawn.figure.axes
+    cells = np.asarray(ax.collections[0].get_array()).reshape(len(CATALOGUE[name].buckets) + 1, -1)
+    assert [t.get_text() for t in ax.get_yticklabels()][-2:] == ["1s", "+Inf"]
+    # Each row is its bucket's own rate: the rows add up to the +Inf bucket, the total rate.
+    (total,) = Source(written.day.url).range(f'sum(rate({name}_bucket{{le="+Inf"}}[75s]))', written.period)
+    assert cells.min() >= 0
+    assert cells.sum(axis=0)[-len(total.values):] == pytest.approx(total.values)
