@@ -188,8 +188,8 @@ def day_of_data(spec: Spec, workdir: Path, end: int) -> Iterator[Day]:
     promtool = Promtool.find().path
     data = workdir / "data"
     source = workdir / "day.om.txt"
-    text = openmetrics(start)
-    source.write_text(text)
+    raw_text = openmetrics(start)
+    source.write_text(raw_text)
     _run([promtool, "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)])
     rules_dir = workdir / "rules"
     rules_dir.mkdir()
@@ -209,6 +209,6 @@ def day_of_data(spec: Spec, workdir: Path, end: int) -> Iterator[Day]:
             shutil.move(str(block), data / block.name)
     served = _prometheus(workdir, data, "prometheus")
     try:
-        yield Day(_url(served), start, end, text)
+        yield Day(_url(served), start, end, raw_text)
     finally:
         served.stop()
