@@ -102,6 +102,8 @@ def draw(panel: Panel, series: Sequence[tuple[str, Series]], spans: Sequence[Spa
          board_title: str) -> Drawn:
     """``series`` are (legendFormat, series) pairs of the panel's targets, in target order."""
     fig = Figure(figsize=SIZE, dpi=DPI)
+    # Fixed margins, room for "half_open" or "1.5 GiB" ticks: tight_layout would draw each figure once more.
+    fig.subplots_adjust(left=0.09, right=0.985, top=0.9, bottom=0.14)
     ax = fig.add_subplot()
     ax.set_title(f"{board_title} / {panel.title}", loc="left", fontsize=11)
     ax.set_xlim(period.start / 86400.0, period.end / 86400.0)
@@ -115,10 +117,8 @@ def draw(panel: Panel, series: Sequence[tuple[str, Series]], spans: Sequence[Spa
         ax.set_yticks([])
         ax.text(0.5, 0.5, "No data in this period", transform=ax.transAxes, ha="center", va="center",
                 fontsize=14, color="#888888")
-        fig.tight_layout()
         return Drawn(panel, fig, False, ())
     if panel.kind == "heatmap" and _heatmap(ax, panel, [s for _, s in drawn], period):
-        fig.tight_layout()
         return Drawn(panel, fig, True, ())
     stepped = panel.kind in ("state-timeline", "stat") and bool(panel.mappings)
     for i, (fmt, s) in enumerate(drawn):
@@ -143,7 +143,6 @@ def draw(panel: Panel, series: Sequence[tuple[str, Series]], spans: Sequence[Spa
         ax.axvspan(float(a), float(b), color=colour, alpha=0.22, lw=0, zorder=2, label=label if first else None)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper left", fontsize=7, framealpha=0.85, ncols=2)
-    fig.tight_layout()
     return Drawn(panel, fig, True, tuple(dict.fromkeys(names)))
 
 
@@ -160,7 +159,9 @@ def _heatmap(ax: Axes, panel: Panel, series: Sequence[Series], period: Period) -
     cells = np.clip(np.diff(grid, axis=0, prepend=0.0), 0.0, None)
     x = _days(np.append(times, times[-1] + period.step))
     scheme = panel.scheme if panel.scheme in colormaps else "Oranges"
-    ax.pcolormesh(x, np.arange(len(by_le) + 1), cells, cmap=scheme, norm=PowerNorm(0.5), shading="flat")
+    # Rasterised: in the PDF thousands of cells become one image instead of one path each.
+    ax.pcolormesh(x, np.arange(len(by_le) + 1), cells, cmap=scheme, norm=PowerNorm(0.5), shading="flat",
+                  rasterized=True)
     fmt = unit_formatter(panel.y_unit)
     ax.set_yticks(np.arange(len(by_le)) + 0.5,
                   ["+Inf" if np.isinf(le) else fmt(le) for le, _ in by_le], fontsize=7)
