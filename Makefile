@@ -8,7 +8,7 @@ VENV := .venv
 STAMP := $(VENV)/.tradewatch-installed
 TW := $(VENV)/bin/tradewatch
 
-.PHONY: help setup validate generate check lint test bench demo deploy diff exporter simulate clean
+.PHONY: help setup validate generate check lint test bench demo report deploy diff exporter simulate clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ bench: $(STAMP) ## benchmarks, reported as ratios against baselines measured in 
 
 demo: $(STAMP) ## the whole system on loopback: simulated trading, real Prometheus and Alertmanager
 	$(TW) demo
+
+report: $(STAMP) ## the performance report of the last 24 h, HTML and PDF (PROMETHEUS=url, default 127.0.0.1:9090)
+	$(TW) report tradewatch.yaml --prometheus $(or $(PROMETHEUS),http://127.0.0.1:9090) $(REPORT_ARGS)
 
 deploy: generate ## dashboards and alerts into Grafana, rules into the evaluator (GRAFANA_TOKEN from env)
 	$(TW) deploy tradewatch.yaml $(DEPLOY_ARGS)

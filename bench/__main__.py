@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import detection_bench, exporter_bench, rules_bench
+from bench import detection_bench, exporter_bench, report_bench, rules_bench
 
 
 def main() -> int:
     status = 0
     benches = (("exporter", exporter_bench.main), ("detection delay", detection_bench.main),
-               ("rules: generate and promtool test against promtool check", rules_bench.main))
+               ("rules: generate and promtool test against promtool check", rules_bench.main),
+               ("daily report", report_bench.main))
     for name, run in benches:
         print(f"\n=== {name} ===", flush=True)
         status |= run([])

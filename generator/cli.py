@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "exporters.commands",
     "generator.deploy.commands",
     "generator.analysis.commands",
+    "generator.report.commands",
 )
 
 

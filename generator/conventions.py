@@ -289,3 +289,8 @@ def analysis_dashboard_url(spec: Spec, area: str, panel_id: int) -> str:
     uid = dashboard_uid(spec, area)
     title = slug(f"{spec.title} {ANALYSIS_TITLES[area]}")
     return f"{spec.grafana_url.rstrip('/')}/d/{uid}/{quote(title)}?viewPanel={panel_id}"
+
+
+# The info notice `tradewatch report` sends through Alertmanager when a report is written.
+REPORT_READY_ALERT = "DailyPerformanceReportReady"
+REPORT_READY_SUMMARY = "daily performance report ready"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what tradewatch needs on a fresh Debian machine with Python 3.11: the real
-# Prometheus/promtool, Alertmanager/amtool and Redis from Debian's packages (only the ones
-# missing), then a virtualenv with the pinned Python dependencies. Safe to run again.
+# Prometheus/promtool, Alertmanager/amtool and Redis from Debian's packages, and chromium and
+# poppler-utils for the report's tests (only the ones missing), then a virtualenv with the
+# pinned Python dependencies. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,9 @@ need=()
 command -v promtool >/dev/null && command -v prometheus >/dev/null || need+=(prometheus)
 command -v amtool >/dev/null && command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v redis-server >/dev/null || need+=(redis-server)
+# The report's tests open its HTML in a real headless browser and its PDF with pdftoppm.
+command -v chromium >/dev/null || need+=(chromium)
+command -v pdftoppm >/dev/null || need+=(poppler-utils)
 if ((${#need[@]})); then
   echo "setup: installing Debian packages: ${need[*]}"
   sudo=""

@@ -12,8 +12,6 @@ Example::
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,18 +99,6 @@ def render(spec_source: str, values: dict[str, tuple[Kpi, float]], *, captured_a
     }
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000)
     return HEADER.format(spec=spec_source) + body
-
-
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from generator.errors import SpecErrors
 from generator.model import Spec
 from generator.spec import load
 from generator.units import format_quantity
+from generator.writer import write_atomic
 
 EXIT_REGRESSION = 1
 EXIT_ERROR = 2
@@ -82,7 +83,7 @@ def cmd_capture(args: argparse.Namespace) -> int:
     text = baseline.render(spec.source, values, captured_at=captured_at, window=args.window,
                            prometheus=args.prometheus, job=spec.job)
     try:
-        baseline.write_atomic(path, text)
+        write_atomic(path, text)
     except OSError as exc:
         return _fail(f"cannot write {path}: {exc.strerror}")
     width = max(len(name) for name in values)

@@ -35,6 +35,8 @@ def register_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                    help="threshold spec (default: %(default)s)")
     d.add_argument("--scenario", default=None, help="simulator scenario (default: the demo's own)")
     d.add_argument("--keep", action="store_true", help="keep the temporary directory (configs, logs, data)")
+    d.add_argument("--report-dir", type=Path, default=Path(".demo/report"), metavar="DIR",
+                   help="where the report of the run is written (default: %(default)s)")
     d.set_defaults(func=cmd_demo)
 
 
@@ -57,7 +59,7 @@ def register_alert_log(sub: argparse._SubParsersAction[argparse.ArgumentParser])
 def cmd_demo(args: argparse.Namespace) -> int:
     from generator.demo.run import run_demo
 
-    code: int = run_demo(args.spec, scenario_text=args.scenario, keep=args.keep)
+    code: int = run_demo(args.spec, scenario_text=args.scenario, keep=args.keep, report_dir=args.report_dir)
     return code
 
 

@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import sys
@@ -31,6 +32,7 @@ from typing import Any, TextIO
 import requests
 
 from exporters.simulate import Phase, scenario
+from generator.conventions import DASHBOARDS_DIR, OVERVIEW
 from generator.demo.receiver import AlertReceiver, Delivery
 from generator.demo.stack import LocalStack, detection_floor, scaled
 from generator.errors import SpecErrors
@@ -38,6 +40,7 @@ from generator.model import Spec
 from generator.procs import ProcessError, free_port
 from generator.spec import load
 from generator.tools import ToolNotFound, find_binary
+from generator.units import parse_duration
 
 SPEED = 30
 SCRAPE_INTERVAL = "1s"
@@ -48,6 +51,7 @@ SCENARIO = ("normal 8s, breaker_trip 15s, normal 5s, node_latency_spike 15s, nor
 EVENTS_PER_SECOND = 200
 DEADLINE = 170.0  # seconds of scenario; with start-up and shutdown the demo stays under 3 minutes
 POLL = 0.5
+REPORT_DIR = Path(".demo/report")  # git-ignored
 
 
 @dataclass
@@ -196,8 +200,32 @@ class Watcher:
             self.console.say(f"FIRING   {track.name} ({track.severity}): {description}")
 
 
+def demo_report(spec: Spec, prometheus: str, start: float, directory: Path) -> Path | None:
+    """Write the report of the run (dashboards generated from the demo's spec); its HTML's path.
+
+    A demo that ran but could not draw its report says why and still ends well: the run was the point.
+    """
+    from generator.generate import render as generate_files
+    from generator.report.commands import make_report
+    from generator.report.panels import parse_board
+    from generator.report.query import Period, ReportError
+    from generator.report.render import HTML_NAME, write
+
+    boards = [parse_board(json.loads(text), path) for path, text in sorted(
+        generate_files(spec).items(), key=lambda kv: (not kv[0].endswith(f"/{OVERVIEW}.json"), kv[0]))
+        if path.startswith(f"{DASHBOARDS_DIR}/") and path.endswith(".json")]
+    try:
+        period = Period.between(start, time.time())
+        _, files = make_report(spec, boards, prometheus, period, parse_duration(SCRAPE_INTERVAL))
+        write(directory, files)
+    except (ReportError, OSError) as exc:
+        print(f"tradewatch demo: no report of the run: {exc}", file=sys.stderr)
+        return None
+    return (directory / HTML_NAME).resolve()
+
+
 def run_demo(spec_path: Path, *, scenario_text: str | None = None, keep: bool = False,
-             out: TextIO = sys.stdout, deadline: float = DEADLINE) -> int:
+             out: TextIO = sys.stdout, deadline: float = DEADLINE, report_dir: Path = REPORT_DIR) -> int:
     """Run the demo; 0 when it played to the end, 130 when stopped by a signal, 1 on a start-up failure."""
     text = scenario_text or SCENARIO
     try:
@@ -241,7 +269,13 @@ def run_demo(spec_path: Path, *, scenario_text: str | None = None, keep: bool = 
                 stop.wait(POLL)
             else:
                 console.say("stopping (signal received)")
+            # The report of the run, while Prometheus still holds it: every dashboard's panels with
+            # the alerts that fired on them, for a newcomer who has no Grafana.
+            report = None if stop.is_set() else demo_report(spec, prom, console.start, report_dir)
         summary(spec, list(watcher.tracks.values()), out)
+        if report is not None:
+            print(f"\nReport of the run (every dashboard panel, with the alerts that fired on it):\n  {report}",
+                  file=out, flush=True)
         if keep:
             print(f"\nlogs, configs and data kept in {workdir}", file=out)
         return 130 if stop.is_set() else 0

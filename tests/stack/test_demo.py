@@ -115,8 +115,8 @@ class Demo:
             os.kill(pid, signal.SIGKILL)
 
 
-def test_the_demo_plays_a_scenario_to_the_end_and_leaves_no_process() -> None:
-    demo = Demo("--scenario", SHORT)
+def test_the_demo_plays_a_scenario_to_the_end_and_leaves_no_process(tmp_path: Path) -> None:
+    demo = Demo("--scenario", SHORT, "--report-dir", str(tmp_path))
     code = demo.wait(timeout=120)
     out = demo.output
     assert code == 0, out
@@ -127,6 +127,11 @@ def test_the_demo_plays_a_scenario_to_the_end_and_leaves_no_process() -> None:
     summary = out[out.index("alert "):]
     assert "CircuitBreakerOpen" in summary
     assert "breaker_trip" in summary
+    # It ends with the report of the run: the breaker's panels with the alert that fired on them.
+    assert out.rstrip().endswith(str(tmp_path / "report.html")), out
+    report = (tmp_path / "report.html").read_text()
+    assert "<td>CircuitBreakerOpen</td><td>critical</td>" in report
+    assert "Trading / Circuit breaker state" in report
     names = {name for _, _, name in demo.tree}
     assert {"prometheus", "prometheus-aler"} <= names, names  # the tree was seen, so the check below bites
     assert demo.leftovers == set(), demo.leftovers
