@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Mapping
 
-from generator import conventions, promql
-from generator.kinds.base import Kind, RawSeries, Synthesis, counter, raw_labels
+from generator import conventions
+from generator.kinds.base import RawSeries, Synthesis, counter, raw_labels
+from generator.kinds.rate import RateKind
 from generator.model import Increase, Signal
-from generator.units import Duration, parse_duration
+from generator.units import parse_duration
 
 
 def _query(signal: Signal) -> Increase:
@@ -17,25 +16,11 @@ def _query(signal: Signal) -> Increase:
     return signal.query
 
 
-class IncreaseKind(Kind):
+class IncreaseKind(RateKind):
+    function = "increase"
+
     def operation(self, signal: Signal) -> str:
         return conventions.increase_op(_query(signal).window)
-
-    def expr(self, signal: Signal) -> str:
-        query = _query(signal)
-        return f"sum by ({self.by(signal)}) (increase({promql.selector(query.source)}[{query.window}]))"
-
-    def metrics(self, signal: Signal) -> tuple[str, ...]:
-        return (_query(signal).source.metric,)
-
-    def window(self, signal: Signal) -> str | None:
-        return _query(signal).window
-
-    def with_window(self, signal: Signal, window: str) -> Signal:
-        return dataclasses.replace(signal, query=dataclasses.replace(_query(signal), window=Duration(window)))
-
-    def value_range(self, signal: Signal) -> tuple[float, float]:
-        return (0.0, math.inf)
 
     def synthesise(self, signal: Signal, labels: Mapping[str, str], value: float, step: float,
                    hold: float = 0.0) -> Synthesis:
@@ -53,9 +38,6 @@ class IncreaseKind(Kind):
         # while the window fills.
         return Synthesis((counter(metric, base, made / window, step),), made, first=step, ramp=window,
                          exact=made == value)
-
-    def no_traffic(self, signal: Signal, labels: Mapping[str, str], step: float) -> Synthesis | None:
-        return self.synthesise(signal, labels, 0.0, step)
 
 
 KIND = IncreaseKind()

@@ -8,22 +8,26 @@ from collections.abc import Mapping
 
 from generator import conventions, promql
 from generator.kinds.base import Kind, Synthesis, counter, raw_labels
-from generator.model import Rate, Signal
+from generator.model import Increase, Rate, Signal
 from generator.units import Duration, parse_duration
 
 
-def _query(signal: Signal) -> Rate:
-    assert isinstance(signal.query, Rate)
+def _query(signal: Signal) -> Rate | Increase:
+    assert isinstance(signal.query, Rate | Increase)
     return signal.query
 
 
 class RateKind(Kind):
+    """A counter over a window; ``increase`` is the same kind with another function (its subclass)."""
+
+    function = "rate"
+
     def operation(self, signal: Signal) -> str:
         return conventions.rate_op(_query(signal).window)
 
     def expr(self, signal: Signal) -> str:
         query = _query(signal)
-        return f"sum by ({self.by(signal)}) (rate({promql.selector(query.source)}[{query.window}]))"
+        return f"sum by ({self.by(signal)}) ({self.function}({promql.selector(query.source)}[{query.window}]))"
 
     def metrics(self, signal: Signal) -> tuple[str, ...]:
         return (_query(signal).source.metric,)
