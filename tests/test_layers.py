@@ -27,3 +27,13 @@ def imported(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", EMITTERS, ids=lambda p: p.stem)
 def test_no_emitter_imports_spec_parsing(path: Path) -> None:
     assert not imported(path) & PARSING, f"{path.name} imports {sorted(imported(path) & PARSING)}"
+
+
+# Pure emitters sit below what runs them: deploy, the demo, the exporter's command line, the report.
+RUNNERS = ("generator.deploy", "generator.demo", "generator.report", "exporters.commands", "exporters.cli")
+
+
+@pytest.mark.parametrize("path", EMITTERS, ids=lambda p: p.stem)
+def test_no_emitter_imports_what_runs_it(path: Path) -> None:
+    reaching = sorted(m for m in imported(path) if m.startswith(RUNNERS))
+    assert not reaching, f"{path.name} imports {reaching}"

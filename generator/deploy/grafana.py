@@ -17,13 +17,13 @@ from typing import Any
 from urllib.parse import quote
 
 from generator import conventions
-from generator.deploy import translate
 from generator.deploy.config import DeployConfig
-from generator.deploy.datasources import datasources as build_datasources
 from generator.deploy.desired import Desired
 from generator.deploy.errors import AuthError, DeployError, OwnershipError
 from generator.deploy.http import HttpClient, parse_json
 from generator.deploy.plan import Change, Section, Step, canonical_json, plural, unified
+from generator.emit import grafana_rules as translate
+from generator.emit.datasources import datasources as build_datasources
 from generator.units import parse_duration
 
 MIN_MAJOR = 9  # the alerting provisioning API arrived in Grafana 9.1

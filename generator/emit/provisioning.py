@@ -19,8 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from generator import conventions
-from generator.deploy import translate
-from generator.deploy.datasources import datasources
+from generator.emit import grafana_rules as translate
+from generator.emit.datasources import datasources
 from generator.model import Spec
 from generator.render import to_yaml
 

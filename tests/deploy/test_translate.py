@@ -16,7 +16,7 @@ import pytest
 import requests
 import yaml
 
-from generator.deploy.translate import rule_groups
+from generator.emit.grafana_rules import rule_groups
 from generator.procs import ManagedProcess, free_port, http_ready
 from generator.spec import load
 
