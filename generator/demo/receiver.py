@@ -107,12 +107,14 @@ class AlertReceiver:
             time.sleep(0.05)
 
     def record(self, deliveries: list[Delivery]) -> None:
+        # Logged before it is seen: whoever waits for a delivery finds it in the log file too.
+        if self.logger is not None:
+            for d in deliveries:
+                self.logger.info(d.line())
         with self._lock:
             self._deliveries.extend(deliveries)
-        for d in deliveries:
-            if self.logger is not None:
-                self.logger.info(d.line())
-            if self.on_delivery is not None:
+        if self.on_delivery is not None:
+            for d in deliveries:
                 self.on_delivery(d)
 
     @classmethod
