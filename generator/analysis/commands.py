@@ -45,6 +45,10 @@ def _fail(message: str) -> int:
 
 
 def _load(args: argparse.Namespace) -> tuple[Spec, Regressions, Path] | None:
+    """The spec, its KPIs and baseline file, for both subcommands; None once the problem is printed."""
+    if (problem := baseline.check_window(args.window)) is not None:
+        _fail(problem)
+        return None
     try:
         spec = load(args.spec)
     except SpecErrors as exc:
@@ -60,8 +64,6 @@ def _load(args: argparse.Namespace) -> tuple[Spec, Regressions, Path] | None:
 
 
 def cmd_capture(args: argparse.Namespace) -> int:
-    if (problem := baseline.check_window(args.window)) is not None:
-        return _fail(problem)
     loaded = _load(args)
     if loaded is None:
         return EXIT_ERROR
@@ -94,8 +96,6 @@ def cmd_capture(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    if (problem := baseline.check_window(args.window)) is not None:
-        return _fail(problem)
     loaded = _load(args)
     if loaded is None:
         return EXIT_ERROR
