@@ -15,6 +15,7 @@ import hashlib
 import re
 from urllib.parse import quote
 
+from generator import exprcheck
 from generator.model import Expr, Gauge, Query, Ratio, Selector, Signal, Spec
 
 # Where the exporter serves /metrics and the generated Prometheus config scrapes it.
@@ -42,7 +43,8 @@ def selectors(query: Query) -> tuple[Selector, ...]:
     if isinstance(query, Gauge) and query.divide_by is not None:
         return (query.source, query.divide_by)
     if isinstance(query, Expr):
-        return ()
+        return tuple(Selector(sel.metric, sel.equal) for sel in exprcheck.read(query.expr).selectors
+                     if sel.metric is not None)
     return (query.source,)
 
 
@@ -60,11 +62,15 @@ def default_target(job: str) -> str:
 def signal_job(spec: Spec, signal: Signal) -> str:
     """The job whose series a signal reads: the one the metric contract tied its selectors to, or
     the spec's job. Recorded series, alerts and test inputs carry it as their job label."""
-    for sel in selectors(signal.query):
+    return signal_job_of(signal.query, spec.job)
+
+
+def signal_job_of(query: Query, default: str) -> str:
+    for sel in selectors(query):
         for label, value in sel.match:
             if label == LEVEL_LABEL and isinstance(value, str):
                 return value
-    return spec.job
+    return default
 
 
 def quantile_tag(q: float) -> str:

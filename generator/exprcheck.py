@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import promql_parser
@@ -28,6 +29,8 @@ class Selected:
     metric: str | None
     labels: tuple[str, ...]
     name_regex: bool = False
+    # The labels it matches with ``=``, and their values (``job="defi-monitor"``).
+    equal: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ _NOT_RECORDABLE = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def read(expr: str) -> Reading:
     """Parse ``expr``; a syntax error or a result a recording rule cannot hold comes back as ``error``."""
     try:
@@ -63,7 +67,7 @@ def read(expr: str) -> Reading:
 
     def visit(node: promql_parser.Expr) -> None:
         if isinstance(node, promql_parser.VectorSelector):
-            labels, name, regex = [], node.name, False
+            labels, name, regex, equal = [], node.name, False, []
             for m in node.matchers.matchers:
                 if m.name == "__name__":
                     if m.op == promql_parser.MatchOp.Equal:
@@ -72,7 +76,9 @@ def read(expr: str) -> Reading:
                         regex = True
                 else:
                     labels.append(m.name)
-            found.append(Selected(name, tuple(labels), regex))
+                    if m.op == promql_parser.MatchOp.Equal:
+                        equal.append((m.name, m.value))
+            found.append(Selected(name, tuple(labels), regex, tuple(equal)))
 
     promql_parser.walk(tree, visit)
     return Reading(selectors=tuple(found))

@@ -25,6 +25,7 @@ from generator import contract, conventions, exprcheck
 from generator.analysis import spec as analysis_spec
 from generator.contract import Family
 from generator.errors import SpecError, SpecErrors, YamlPath
+from generator.kinds import expr as expr_kind
 from generator.model import (
     DEFAULT_PRIORITY,
     PRIORITIES,
@@ -65,6 +66,7 @@ from generator.units import (
     UnitError,
     format_duration,
     format_quantity,
+    parse_duration,
     parse_multiplier,
     parse_quantity,
 )
@@ -506,6 +508,7 @@ class _Builder:
         if value is None:
             return None
         self.check_measurable(signal, op, value, (*path, key))
+        self.check_provable(signal, op, value, for_, label=None, path=(*path, key))
         overrides = []
         for label, values in sorted(raw.get("per_label", {}).items()):
             if label not in signal.by:
@@ -517,6 +520,7 @@ class _Builder:
                 t = self.quantity(raw_t, signal.dim, t_path, signal.objective)
                 if t is not None:
                     self.check_measurable(signal, op, t, t_path)
+                    self.check_provable(signal, op, t, for_, label=(label, str(label_value)), path=t_path)
                     overrides.append(Override(label, str(label_value), t, format_quantity(t, signal.dim)))
         return Tier(severity, priority, op, value, format_quantity(value, signal.dim), for_, tuple(overrides))
 
@@ -536,6 +540,27 @@ class _Builder:
             side = "above" if op == ">" else "below"
             self.err(path, f"{signal.name} is never {side} {shown} (its values run {self.span(rng, signal.dim)}), "
                      "so this alert could never fire")
+
+    def check_provable(self, signal: Signal, op: Op, value: float, for_: Duration, *,
+                       label: tuple[str, str] | None, path: YamlPath) -> None:
+        """Free PromQL: refuse a threshold no raw series tradewatch can make will take it past for its
+        ``for``, since the generated tests could not show the alert firing."""
+        if not isinstance(signal.query, Expr) or op not in (">", "<") or exprcheck.read(signal.query.expr).error:
+            return
+        labels = {conventions.LEVEL_LABEL: conventions.signal_job_of(signal.query, self.raw["job"]),
+                  **{name: f"example_{name}" for name in signal.by}}
+        if label is not None:
+            labels[label[0]] = label[1]
+        past = value + (abs(value) * 0.02 or 1.0) * (1 if op == ">" else -1)
+        try:
+            made = expr_kind.KIND.synthesise(signal, labels, past, expr_kind.TEST_STEP, parse_duration(for_))
+        except expr_kind.CannotSynthesise as exc:
+            self.err(path, f"the generated tests must show this alert firing from raw series, and {exc}")
+            return
+        if not expr_kind.holds_for(made, op, value, parse_duration(for_), expr_kind.TEST_STEP):
+            self.err(path, f"the raw series that bring {signal.name} to {format_quantity(past, signal.dim)} "
+                           f"do not hold it {'above' if op == '>' else 'below'} the threshold for {for_}, "
+                           "so the generated tests could not show this alert firing")
 
     @staticmethod
     def span(rng: ValueRange, dim: Dimension) -> str:

@@ -79,14 +79,14 @@ def breach_value(alert: Alert, tier: Tier, threshold: float) -> float:
     return _clean(min(max(value, lo), hi))
 
 
-def inside_value(alert: Alert, tier: Tier, threshold: float, hold: float = 0.0) -> float:
+def inside_value(alert: Alert, tier: Tier, threshold: float, labels: dict[str, str], hold: float = 0.0) -> float:
     """Just inside the threshold. Counts sit exactly on it (the comparison is strict) when the raw
-    series reproduce them exactly, else one whole event inside."""
+    series of the recorded series ``labels`` reproduce them exactly, else one whole event inside."""
     signal = alert.signal
     kind = kind_of(signal)
     lo, hi = kind.value_range(signal)
     if _counts(signal) or threshold == 0:
-        exact = kind.synthesise(signal, {}, threshold, STEP, hold).ramp == 0
+        exact = kind.synthesise(signal, labels, threshold, STEP, hold).ramp == 0
         value = threshold if exact or threshold == 0 else threshold - 1 if tier.op == ">" else threshold + 1
     else:
         step = abs(threshold) * MARGIN
@@ -124,7 +124,7 @@ class Case:
         """How long the case must run: its value settled (the window full, for exact records),
         then every ``for`` of its signal's alerts, then one more step."""
         kind = kind_of(self.signal)
-        settle = max(self.made.ramp, self.made.first if math.isfinite(self.made.first) else 0.0)
+        settle = self.made.settled()
         if self.made.extra:
             settle = max(settle, parse_duration(kind.window(self.signal) or "0s"))
         longest_for = max((parse_duration(t.for_) for a in spec.alerts_on(self.signal) for t in a.tiers),
@@ -205,7 +205,8 @@ def signal_cases(spec: Spec, signal: Signal, jobs: _Jobs) -> list[Case]:
                         add(_labels(signal, job, f"{state}:9100", override), float(i))
                     continue
                 breach = breach_value(alert, tier, threshold)
-                inside = inside_value(alert, tier, threshold, hold)
+                inside = inside_value(alert, tier, threshold, _labels(signal, spec.job, TROUBLED_INSTANCE, override),
+                                      hold)
                 if kind.per_instance:
                     job = case_job(f"{alert.name} {tier.severity}{where} one instance in trouble")
                     add(_labels(signal, job, TROUBLED_INSTANCE, override), breach)

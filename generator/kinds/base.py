@@ -88,9 +88,15 @@ class Synthesis:
     last: float = math.inf
     exact: bool = True  # False: ``value`` is as close as the buckets allow to the value asked for
     extra: Mapping[str, float] = field(default_factory=dict)  # further recorded series (e.g. P50)
+    # The recorded value at every ``trace_step`` from the first sample, where a kind evaluated it
+    # (free PromQL); the last one holds on. Empty: the fields above say it.
+    trace: tuple[float | None, ...] = ()
+    trace_step: float = 0.0
 
     def at(self, t: float) -> float | None:
         """The recorded value at evaluation time ``t`` (seconds from the first sample), or None."""
+        if self.trace:
+            return None if t < 0 else self.trace[min(int(t // self.trace_step), len(self.trace) - 1)]
         if t < self.first:
             return None
         if t > self.last:
@@ -98,6 +104,20 @@ class Synthesis:
         if self.ramp and t < self.ramp and not math.isnan(self.value):
             return self.value * t / self.ramp
         return self.value
+
+
+    def settled(self) -> float:
+        """From when on the recorded value holds still (a windowed counter's ramp over, the first
+        sample in, or the trace's last change)."""
+        if self.trace:
+            changes = [i for i in range(1, len(self.trace)) if self.trace[i] != self.trace[i - 1]
+                       and not (_nan(self.trace[i]) and _nan(self.trace[i - 1]))]
+            return (changes[-1] if changes else 0) * self.trace_step
+        return max(self.ramp, self.first if math.isfinite(self.first) else 0.0)
+
+
+def _nan(v: float | None) -> bool:
+    return v is not None and math.isnan(v)
 
 
 def series_text(name: str, labels: Mapping[str, str]) -> str:
@@ -125,8 +145,6 @@ class Kind(ABC):
 
     # Alerts fire per instance: the recorded series keeps ``instance`` (state, gauge, absence).
     per_instance: bool = False
-    # Raw series are synthesised for tests; False: tests feed the recorded series (raw PromQL).
-    synthesises_raw: bool = True
     # The alert fires on a series' absence, not on a value crossing a threshold.
     alerts_on_absence: bool = False
 
