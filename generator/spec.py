@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import sys
 from collections.abc import Iterable, Mapping
 from functools import cache
 from itertools import pairwise
@@ -107,6 +108,17 @@ def load(path: Path, display_name: str | None = None) -> Spec:
     except OSError as exc:
         raise SpecErrors([SpecError(name, 0, 0, "(file)", f"cannot read the spec: {exc.strerror}")]) from None
     return load_text(decode(raw, name), name, source=path.name)
+
+
+def load_or_say(path: Path, command: str, consequence: str) -> Spec | None:
+    """The spec at ``path``, or None once its errors and ``tradewatch <command>: ...; <consequence>``
+    are on stderr: what every command that reads one spec does with a bad one."""
+    try:
+        return load(path)
+    except SpecErrors as exc:
+        print(exc, file=sys.stderr)
+        print(f"tradewatch {command}: the spec has errors; {consequence}", file=sys.stderr)
+        return None
 
 
 def load_text(text: str, file: str, source: str | None = None) -> Spec:

@@ -142,3 +142,22 @@ def test_one_unit_list_the_catalogue_the_schema_file_and_the_dimensions_agree() 
     units = list(get_args(MetricUnit))
     assert external_unit(json.loads(SCHEMA_PATH.read_text()))["enum"] == units
     assert set(UNIT_DIMENSION) == set(units)
+
+
+@pytest.mark.parametrize(("argv", "code", "consequence"), [
+    (["deploy", "{spec}"], 1, "tradewatch deploy: the spec has errors; nothing was changed"),
+    (["report", "{spec}", "--prometheus", "http://127.0.0.1:9"], 1,
+     "tradewatch report: the spec has errors; no report was written"),
+    # baseline keeps 1 for "regressed", as diff(1) does: trouble is 2.
+    (["baseline", "capture", "{spec}", "--prometheus", "http://127.0.0.1:9"], 2,
+     "tradewatch baseline: the spec has errors; nothing was read or written"),
+])
+def test_every_command_that_reads_a_spec_names_its_errors_and_what_it_did_not_do(
+    argv: list[str], code: int, consequence: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = ROOT / "tests" / "specs" / "bad" / "expr-syntax-error.yaml"
+    assert main([a.format(spec=path) for a in argv]) == code
+    err = capsys.readouterr().err
+    assert f"{path}:{expected_error(path)}" in err
+    assert consequence in err
+    assert "Traceback" not in err

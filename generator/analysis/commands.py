@@ -10,9 +10,8 @@ from pathlib import Path
 
 from generator.analysis import baseline
 from generator.analysis.model import Kpi, Regressions
-from generator.errors import SpecErrors
 from generator.model import Spec
-from generator.spec import load
+from generator.spec import load_or_say
 from generator.units import format_quantity
 from generator.writer import write_atomic
 
@@ -49,10 +48,8 @@ def _load(args: argparse.Namespace) -> tuple[Spec, Regressions, Path] | None:
     if (problem := baseline.check_window(args.window)) is not None:
         _fail(problem)
         return None
-    try:
-        spec = load(args.spec)
-    except SpecErrors as exc:
-        print(exc, file=sys.stderr)
+    spec = load_or_say(args.spec, "baseline", "nothing was read or written")
+    if spec is None:
         return None
     r = spec.analysis.regressions if spec.analysis else None
     if r is None or not r.kpis:

@@ -17,7 +17,6 @@ from generator.deploy.config import DEFAULT_CONFIG, add_arguments, resolve
 from generator.deploy.errors import DeployError
 from generator.deploy.plan import apply
 from generator.deploy.run import make_plan
-from generator.errors import SpecErrors
 
 DEFAULT_SPEC = Path("tradewatch.yaml")
 
@@ -52,13 +51,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def cmd_deploy(args: argparse.Namespace) -> int:
     from generator.generate import render
-    from generator.spec import load
+    from generator.spec import load_or_say
 
-    try:
-        spec = load(args.spec)
-    except SpecErrors as exc:
-        print(exc, file=sys.stderr)
-        print("tradewatch deploy: the spec has errors; nothing was changed", file=sys.stderr)
+    spec = load_or_say(args.spec, "deploy", "nothing was changed")
+    if spec is None:
         return 1
     root = args.spec.parent
     try:

@@ -8,14 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from generator.conventions import DASHBOARDS_DIR
-from generator.errors import SpecErrors
 from generator.model import Spec
 from generator.report.build import Report, build
 from generator.report.panels import Board, load_dashboards
 from generator.report.query import Period, ReportError, Source
 from generator.report.render import render, write
 from generator.report.send import notify_alertmanager, post_webhook, send_email
-from generator.spec import load
+from generator.spec import load_or_say
 from generator.units import UnitError, parse_duration
 
 
@@ -82,11 +81,8 @@ def make_report(spec: Spec, boards: list[Board], prometheus: str, period: Period
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    try:
-        spec = load(args.spec)
-    except SpecErrors as exc:
-        print(exc, file=sys.stderr)
-        print("tradewatch report: the spec has errors; no report was written", file=sys.stderr)
+    spec = load_or_say(args.spec, "report", "no report was written")
+    if spec is None:
         return 1
     try:
         boards = load_dashboards(args.dashboards or args.spec.parent / DASHBOARDS_DIR)
