@@ -12,12 +12,14 @@ Example::
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from generator import conventions, promql
 from generator.analysis import panels
 from generator.analysis.model import Kpi, Regressions
 from generator.kinds import kind_of
+from generator.kinds.base import Synthesis
 from generator.model import Spec
 from generator.units import format_duration, format_quantity, parse_duration
 
@@ -33,7 +35,7 @@ def _regressions(spec: Spec) -> Regressions | None:
 
 
 def _series(spec: Spec, kpi: Kpi) -> str:
-    return f"{kpi.record}{{job={promql.quote(spec.job)}}}"
+    return f"{kpi.record}{{job={promql.quote(conventions.signal_job(spec, kpi.signal))}}}"
 
 
 def _op(kpi: Kpi) -> str:
@@ -109,7 +111,7 @@ def rule_group(spec: Spec) -> dict[str, Any] | None:
 
 
 # --- promtool tests -----------------------------------------------------------------------------
-# The KPI's recorded series as input (its recording from raw metrics is proven by the area's tests).
+# From raw series through the KPI's own recording rules (its area's rule file) to the regression alerts.
 OVER = 1.05  # of the allowed change: just past the tolerance
 UNDER = 0.95
 STEP = 300
@@ -120,43 +122,110 @@ def _moved(kpi: Kpi, base: float, share: float) -> float:
     return base * (1 + sign * kpi.tolerance * share)
 
 
+def _recorded_labels(spec: Spec, kpi: Kpi) -> dict[str, str]:
+    """The labels of the one recorded series a test makes: the job, an instance, example ``by`` values."""
+    labels = {conventions.LEVEL_LABEL: conventions.signal_job(spec, kpi.signal)}
+    if kind_of(kpi.signal).per_instance:
+        labels[conventions.INSTANCE_LABEL] = "kpi:9100"
+    return labels | {label: f"example_{label}" for label in kpi.signal.by}
+
+
+def _nominal(kpi: Kpi) -> float:
+    """A value the KPI can take, for the week-over-week tests: its baseline, or mid-range."""
+    if kpi.baseline is not None:
+        return kpi.baseline.value
+    lo, hi = kind_of(kpi.signal).value_range(kpi.signal)
+    if math.isfinite(lo) and math.isfinite(hi):
+        return (lo + hi) / 2
+    return max(lo, 1.0) if math.isfinite(lo) else 1.0
+
+
+def _made(spec: Spec, kpi: Kpi, value: float) -> Synthesis:
+    return kind_of(kpi.signal).synthesise(kpi.signal, _recorded_labels(spec, kpi), value, STEP)
+
+
+def _settle_steps(*made: Synthesis) -> int:
+    return max(math.ceil(m.settled() / STEP) for m in made)
+
+
+def _segment(start: float, increment: float, count: int) -> str:
+    sign = "+" if increment >= 0 else ""
+    return f"{promql.number(start)}{sign}{promql.number(increment)}x{count - 1}"
+
+
+def _switching(before: Synthesis, after: Synthesis, at: int, total: int) -> list[dict[str, str]]:
+    """Raw series giving ``before``'s value for ``at`` samples, then ``after``'s: counters go on from
+    where they were at the new slope, gauges jump to the new value."""
+    pairs = {(r.metric, r.labels): r for r in before.series}
+    out = []
+    for late in after.series:
+        early = pairs[(late.metric, late.labels)]
+        assert not early.values, "piecewise series start plain"
+        assert not late.values, "piecewise series start plain"
+        if early.increment == 0 and late.increment == 0:
+            resume = late.start
+        else:
+            resume = early.start + early.increment * (at - 1) + late.increment
+        first, then = _segment(early.start, early.increment, at), _segment(resume, late.increment, total - at)
+        out.append({"series": late.text(), "values": f"{first} {then}"})
+    return out
+
+
+def _steady(made: Synthesis, total: int) -> list[dict[str, str]]:
+    return [{"series": r.text(), "values": r.text_values(total - 1)} for r in made.series]
+
+
+def _fires(kpi: Kpi, value: float, limit: float) -> bool:
+    return value > limit if kpi.worse == "higher" else value < limit
+
+
 def tests(spec: Spec, r: Regressions) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for_steps = round(parse_duration(r.for_) / STEP)
-    labels = {"job": spec.job, **_labels(spec, r)}
     week = round(parse_duration(WEEK) / STEP)
     for kpi in r.kpis:
-        series = f"{kpi.record}{{job={promql.quote(spec.job)}}}"
+        labels = {**_recorded_labels(spec, kpi), **_labels(spec, r)}
         if kpi.baseline is not None:
-            base = kpi.baseline.value
+            limit = kpi.limit()
+            assert limit is not None
             alert = conventions.kpi_baseline_alert(kpi.name)
-            for share, fires in ((OVER, True), (UNDER, False)):
-                value = _moved(kpi, base, share)
-                shown = promql.number(round(value, 9))
+            for share in (OVER, UNDER):
+                made = _made(spec, kpi, _moved(kpi, kpi.baseline.value, share))
+                fires = _fires(kpi, made.value, limit)
+                end = _settle_steps(made) + for_steps + 1
                 exp = [{"exp_labels": labels,
-                        "exp_annotations": _annotations(spec, kpi, False, _render(kpi, value))}] if fires else []
+                        "exp_annotations": _annotations(spec, kpi, False, _render(kpi, made.value))}] if fires else []
                 out.append({
-                    "name": f"{alert} {'fires' if fires else 'stays quiet'} when {kpi.name} is {shown} for "
-                            f"{r.for_}, {'past' if fires else 'within'} {_tolerance(kpi)} of its baseline",
+                    "name": f"{alert} {'fires' if fires else 'stays quiet'} when {kpi.name} is "
+                            f"{_render(kpi, made.value)} for {r.for_}, {'past' if fires else 'within'} "
+                            f"{_tolerance(kpi)} of its baseline",
                     "interval": format_duration(STEP),
-                    "input_series": [{"series": series, "values": f"{shown}x{for_steps + 2}"}],
-                    "alert_rule_test": [{"eval_time": format_duration((for_steps + 1) * STEP), "alertname": alert,
+                    "input_series": _steady(made, end + 1),
+                    "alert_rule_test": [{"eval_time": format_duration(end * STEP), "alertname": alert,
                                          "exp_alerts": exp}],
                 })
-        # Week over week: steady at a nominal 1 for a week, then just past (or within) the tolerance.
+        # Week over week: steady for a week, then just past (or within) the tolerance.
         alert = conventions.kpi_week_alert(kpi.name)
-        for share, fires in ((OVER, True), (UNDER, False)):
-            value = _moved(kpi, 1.0, share)
-            ratio = _ratio_text(value)
-            exp = [{"exp_labels": labels, "exp_annotations": _annotations(spec, kpi, True, ratio)}] if fires else []
+        nominal = _nominal(kpi)
+        before = _made(spec, kpi, nominal)
+        for share in (OVER, UNDER):
+            after = _made(spec, kpi, _moved(kpi, nominal, share))
+            ratio = after.value / before.value
+            fires = _fires(kpi, ratio, kpi.week_factor())
+            # The switch comes once the old value has settled; the new one holds once the window has
+            # moved past the switch, and for its for after that.
+            start = week + _settle_steps(before, after)
+            window = math.ceil(parse_duration(kind_of(kpi.signal).window(kpi.signal) or "0s") / STEP)
+            end = start + window + for_steps + 1
+            exp = [{"exp_labels": labels,
+                    "exp_annotations": _annotations(spec, kpi, True, _ratio_text(ratio))}] if fires else []
             out.append({
-                "name": f"{alert} {'fires' if fires else 'stays quiet'} when {kpi.name} is {ratio} of its value a "
-                        f"week earlier for {r.for_}",
+                "name": f"{alert} {'fires' if fires else 'stays quiet'} when {kpi.name} moves from "
+                        f"{_render(kpi, before.value)} to {_render(kpi, after.value)} a week later, for {r.for_}",
                 "interval": format_duration(STEP),
-                "input_series": [{"series": series,
-                                  "values": f"1x{week} {promql.number(round(value, 9))}x{for_steps + 2}"}],
-                "alert_rule_test": [{"eval_time": format_duration((week + for_steps + 1) * STEP),
-                                     "alertname": alert, "exp_alerts": exp}],
+                "input_series": _switching(before, after, start, end + 1),
+                "alert_rule_test": [{"eval_time": format_duration(end * STEP), "alertname": alert,
+                                     "exp_alerts": exp}],
             })
     return out
 
@@ -216,8 +285,11 @@ def emit(spec: Spec) -> dict[str, str]:
     if r is None or group is None:
         return {}
     rules_path = conventions.rule_file(AREA)
-    test = {"rule_files": [f"../{rules_path.rsplit('/', 1)[1]}"], "evaluation_interval": format_duration(STEP),
-            "tests": tests(spec, r)}
+    # The KPIs' own recording rules come from their areas' rule files.
+    areas = [area for area, signals in spec.areas() if any(kpi.signal in signals for kpi in r.kpis)]
+    files = [conventions.rule_file(area) for area in areas] + [rules_path]
+    test = {"rule_files": [f"../{path.rsplit('/', 1)[1]}" for path in files],
+            "evaluation_interval": format_duration(STEP), "tests": tests(spec, r)}
     return {rules_path: to_yaml({"groups": [group]}, source=spec.source),
             conventions.rule_test_file(AREA): to_yaml(test, source=spec.source),
             conventions.dashboard_file(AREA): to_json(dashboard(spec, r))}
