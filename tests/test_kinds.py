@@ -9,6 +9,7 @@ import pytest
 
 from generator import model
 from generator.kinds import REGISTRY, kind_of, value_range
+from generator.kinds.expr import CannotSynthesise
 from generator.kinds.quantile import bucket_weights, histogram_quantile
 from generator.model import Quantile, Ratio, Selector, Signal, Spec
 from generator.units import Dimension, Duration
@@ -66,3 +67,36 @@ def test_a_windowed_counter_ramps_up_while_its_window_fills() -> None:
     assert made.at(0) is None
     assert made.at(300) == pytest.approx(3.0)
     assert made.at(600) == made.at(3600) == 6.0
+
+
+def _expr(expr: str, metrics: tuple[str, ...], dim: Dimension = Dimension.RATIO, by: tuple[str, ...] = ()) -> Signal:
+    return Signal("s", "S", "", "d", model.Expr(expr, metrics), dim, by=by)
+
+
+@pytest.mark.parametrize(("expr", "target", "counters"), [
+    # Affine in one series: solved in one step.
+    ("max by (job) (page_ms) / 1000", 5.1, set()),
+    # Not affine (errors over errors plus the rest): found by bisection, to six significant digits.
+    ("sum by (job) (rate(e_total[5m])) / (sum by (job) (rate(e_total[5m])) + sum by (job) (rate(ok_total[5m])))",
+     0.0525, {"e_total", "ok_total"}),
+    ("1 - avg by (job) (avg_over_time(up[1h]))", 0.004, set()),
+])
+def test_free_promql_is_synthesised_from_raw_series_that_give_the_value(
+        expr: str, target: float, counters: set[str]) -> None:
+    signal = _expr(expr, ())
+    made = kind_of(signal).synthesise(signal, {"job": "j"}, target, 60.0)
+    assert all(":" not in s.metric for s in made.series), "raw series, not recorded ones"
+    assert math.isclose(made.value, target, rel_tol=1e-5)
+    # Counters (climbing) where rate() reads them, gauges (flat) elsewhere.
+    assert {s.metric for s in made.series if s.increment > 0} == counters
+
+
+@pytest.mark.parametrize(("expr", "why"), [
+    ("clamp_max(max by (job) (x), 1)", "no raw series found that make it 2"),
+    ("histogram_quantile(0.9, sum by (job, le) (rate(x_bucket[5m])))", r"histogram_quantile\(\)"),
+    ("x{path=\"/a\"} * 2", "it must record one series per job"),
+])
+def test_free_promql_it_cannot_prove_is_refused_with_the_reason(expr: str, why: str) -> None:
+    signal = _expr(expr, ())
+    with pytest.raises(CannotSynthesise, match=why):
+        kind_of(signal).synthesise(signal, {"job": "j"}, 2.0, 60.0)
