@@ -114,7 +114,17 @@ def rule_group(spec: Spec) -> dict[str, Any] | None:
 # From raw series through the KPI's own recording rules (its area's rule file) to the regression alerts.
 OVER = 1.05  # of the allowed change: just past the tolerance
 UNDER = 0.95
-STEP = 300
+STEP = 300  # raw samples 5 minutes apart, unless a KPI's window is shorter
+# Sample spacings that divide STEP, for KPIs whose window is shorter than it (rate() needs samples in its window).
+SPACINGS = (60, 30, 15, 10, 5, 1)
+
+
+def eval_step(r: Regressions) -> int:
+    """The tests' rule evaluation interval: the alerts' ``for`` where it is a whole number of STEPs
+    dividing a week (a week of evaluations is the week-over-week tests' cost), else STEP."""
+    hold = int(parse_duration(r.for_))
+    week = int(parse_duration(WEEK))
+    return hold if hold >= STEP and hold % STEP == 0 and week % hold == 0 else STEP
 
 
 def _moved(kpi: Kpi, base: float, share: float) -> float:
@@ -130,22 +140,37 @@ def _recorded_labels(spec: Spec, kpi: Kpi) -> dict[str, str]:
     return labels | {label: f"example_{label}" for label in kpi.signal.by}
 
 
-def _nominal(kpi: Kpi) -> float:
-    """A value the KPI can take, for the week-over-week tests: its baseline, or mid-range."""
+def _nominal(spec: Spec, kpi: Kpi) -> float:
+    """A normal value of the KPI, for the week-over-week tests: its baseline, else half (or twice)
+    its mildest alert threshold, else mid-range."""
     if kpi.baseline is not None:
         return kpi.baseline.value
     lo, hi = kind_of(kpi.signal).value_range(kpi.signal)
+    thresholds = [t.threshold for a in spec.alerts_on(kpi.signal) for t in a.tiers
+                  if t.threshold is not None and t.op in (">", "<")]
+    if thresholds:
+        value = min(thresholds) / 2 if kpi.worse == "higher" else max(thresholds) * 2
+        if lo < value < hi and value > 0:
+            return value
     if math.isfinite(lo) and math.isfinite(hi):
         return (lo + hi) / 2
     return max(lo, 1.0) if math.isfinite(lo) else 1.0
 
 
+def _spacing(kpi: Kpi) -> int:
+    """Seconds between the raw samples: STEP, or for a window shorter than STEP four samples per window."""
+    window = parse_duration(kind_of(kpi.signal).window(kpi.signal) or "0s")
+    if not window or window >= STEP:
+        return STEP
+    return next((s for s in SPACINGS if s <= window / 4), SPACINGS[-1])
+
+
 def _made(spec: Spec, kpi: Kpi, value: float) -> Synthesis:
-    return kind_of(kpi.signal).synthesise(kpi.signal, _recorded_labels(spec, kpi), value, STEP)
+    return kind_of(kpi.signal).synthesise(kpi.signal, _recorded_labels(spec, kpi), value, _spacing(kpi))
 
 
-def _settle_steps(*made: Synthesis) -> int:
-    return max(math.ceil(m.settled() / STEP) for m in made)
+def _settle_steps(step: int, *made: Synthesis) -> int:
+    return max(math.ceil(m.settled() / step) for m in made)
 
 
 def _segment(start: float, increment: float, count: int) -> str:
@@ -154,8 +179,8 @@ def _segment(start: float, increment: float, count: int) -> str:
 
 
 def _switching(before: Synthesis, after: Synthesis, at: int, total: int) -> list[dict[str, str]]:
-    """Raw series giving ``before``'s value for ``at`` samples, then ``after``'s: counters go on from
-    where they were at the new slope, gauges jump to the new value."""
+    """Raw series giving ``before``'s value for ``at`` samples, then ``after``'s, ``total`` samples in
+    all: counters go on from where they were at the new slope, gauges jump to the new value."""
     pairs = {(r.metric, r.labels): r for r in before.series}
     out = []
     for late in after.series:
@@ -181,8 +206,9 @@ def _fires(kpi: Kpi, value: float, limit: float) -> bool:
 
 def tests(spec: Spec, r: Regressions) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for_steps = round(parse_duration(r.for_) / STEP)
-    week = round(parse_duration(WEEK) / STEP)
+    ev = eval_step(r)
+    for_steps = round(parse_duration(r.for_) / ev)
+    week = round(parse_duration(WEEK) / ev)
     for kpi in r.kpis:
         labels = {**_recorded_labels(spec, kpi), **_labels(spec, r)}
         if kpi.baseline is not None:
@@ -191,40 +217,42 @@ def tests(spec: Spec, r: Regressions) -> list[dict[str, Any]]:
             alert = conventions.kpi_baseline_alert(kpi.name)
             for share in (OVER, UNDER):
                 made = _made(spec, kpi, _moved(kpi, kpi.baseline.value, share))
+                per = ev // _spacing(kpi)
                 fires = _fires(kpi, made.value, limit)
-                end = _settle_steps(made) + for_steps + 1
+                end = _settle_steps(ev, made) + for_steps + 1
                 exp = [{"exp_labels": labels,
                         "exp_annotations": _annotations(spec, kpi, False, _render(kpi, made.value))}] if fires else []
                 out.append({
                     "name": f"{alert} {'fires' if fires else 'stays quiet'} when {kpi.name} is "
                             f"{_render(kpi, made.value)} for {r.for_}, {'past' if fires else 'within'} "
                             f"{_tolerance(kpi)} of its baseline",
-                    "interval": format_duration(STEP),
-                    "input_series": _steady(made, end + 1),
-                    "alert_rule_test": [{"eval_time": format_duration(end * STEP), "alertname": alert,
+                    "interval": format_duration(_spacing(kpi)),
+                    "input_series": _steady(made, end * per + 1),
+                    "alert_rule_test": [{"eval_time": format_duration(end * ev), "alertname": alert,
                                          "exp_alerts": exp}],
                 })
         # Week over week: steady for a week, then just past (or within) the tolerance.
         alert = conventions.kpi_week_alert(kpi.name)
-        nominal = _nominal(kpi)
+        nominal = _nominal(spec, kpi)
         before = _made(spec, kpi, nominal)
+        per = ev // _spacing(kpi)
         for share in (OVER, UNDER):
             after = _made(spec, kpi, _moved(kpi, nominal, share))
             ratio = after.value / before.value
             fires = _fires(kpi, ratio, kpi.week_factor())
             # The switch comes once the old value has settled; the new one holds once the window has
             # moved past the switch, and for its for after that.
-            start = week + _settle_steps(before, after)
-            window = math.ceil(parse_duration(kind_of(kpi.signal).window(kpi.signal) or "0s") / STEP)
+            start = week + _settle_steps(ev, before, after)
+            window = math.ceil(parse_duration(kind_of(kpi.signal).window(kpi.signal) or "0s") / ev)
             end = start + window + for_steps + 1
             exp = [{"exp_labels": labels,
                     "exp_annotations": _annotations(spec, kpi, True, _ratio_text(ratio))}] if fires else []
             out.append({
                 "name": f"{alert} {'fires' if fires else 'stays quiet'} when {kpi.name} moves from "
                         f"{_render(kpi, before.value)} to {_render(kpi, after.value)} a week later, for {r.for_}",
-                "interval": format_duration(STEP),
-                "input_series": _switching(before, after, start, end + 1),
-                "alert_rule_test": [{"eval_time": format_duration(end * STEP), "alertname": alert,
+                "interval": format_duration(_spacing(kpi)),
+                "input_series": _switching(before, after, start * per, end * per + 1),
+                "alert_rule_test": [{"eval_time": format_duration(end * ev), "alertname": alert,
                                      "exp_alerts": exp}],
             })
     return out
@@ -288,8 +316,11 @@ def emit(spec: Spec) -> dict[str, str]:
     # The KPIs' own recording rules come from their areas' rule files.
     areas = [area for area, signals in spec.areas() if any(kpi.signal in signals for kpi in r.kpis)]
     files = [conventions.rule_file(area) for area in areas] + [rules_path]
+    # At each evaluation the KPIs are recorded before the regression alerts read them, as Prometheus's
+    # 15s evaluations make it look; promtool would otherwise order the groups as it likes.
+    order = [conventions.group_name(spec, area) for area in [*areas, AREA]]
     test = {"rule_files": [f"../{path.rsplit('/', 1)[1]}" for path in files],
-            "evaluation_interval": format_duration(STEP), "tests": tests(spec, r)}
+            "evaluation_interval": format_duration(eval_step(r)), "group_eval_order": order, "tests": tests(spec, r)}
     return {rules_path: to_yaml({"groups": [group]}, source=spec.source),
             conventions.rule_test_file(AREA): to_yaml(test, source=spec.source),
             conventions.dashboard_file(AREA): to_json(dashboard(spec, r))}
