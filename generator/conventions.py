@@ -119,8 +119,9 @@ def rule_file(dashboard: str) -> str:
     return f"{RULES_DIR}/{dashboard}.rules.yml"
 
 
-def rule_test_file(dashboard: str) -> str:
-    return f"{RULE_TESTS_DIR}/{dashboard}.test.yml"
+def rule_test_file(dashboard: str, step: str | None = None) -> str:
+    """The area's promtool tests; ``step``: those of its windows over a day, run at that step."""
+    return f"{RULE_TESTS_DIR}/{dashboard}{f'.every-{step}' if step else ''}.test.yml"
 
 
 def dashboard_file(dashboard: str) -> str:

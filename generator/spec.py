@@ -22,7 +22,7 @@ from typing import Any, cast, get_args
 import jsonschema
 
 from exporters.catalogue import MetricUnit
-from generator import contract, conventions, exprcheck
+from generator import contract, conventions, exprcheck, teststep
 from generator.analysis import spec as analysis_spec
 from generator.contract import Family
 from generator.errors import SpecError, SpecErrors, YamlPath
@@ -79,9 +79,10 @@ DEFAULT_WINDOW = "5m"
 DEFAULT_FOR = "5m"
 DEFAULT_EVALUATION_INTERVAL = "30s"
 RATE_SAMPLES = 4  # scrapes a rate window must span at least
-# The longest window the generated promtool tests evaluate within promtool's 10,000-sample limit
-# at their one-minute step, with room for a histogram's buckets.
-MAX_WINDOW = Duration("1d")
+# The longest signal window: a quarter, the longest error-budget period in common use (Prometheus
+# must keep that much data: its default retention is 15d). Windows over a day are tested at a coarse
+# step (generator/teststep.py).
+MAX_WINDOW = Duration("90d")
 # Target labels: the generated rules and tests fix job to the spec's job, one series per instance.
 SCRAPE_LABELS = ("job", "instance")
 
@@ -360,9 +361,13 @@ class _Builder:
         if window.seconds <= 0:
             self.err((*path, "window"), "a window must be longer than 0s")
         elif window.seconds > MAX_WINDOW.seconds:
-            self.err((*path, "window"), f"{window} is longer than the generated promtool tests can cover "
-                     f"({MAX_WINDOW}: they evaluate every minute and promtool loads at most 10,000 samples a query); "
-                     f"use a window of at most {MAX_WINDOW}, or an expr signal over a recorded series")
+            self.err((*path, "window"), f"{window} is longer than {MAX_WINDOW}, the longest window tradewatch "
+                     f"generates rules and promtool tests for; use a window of at most {MAX_WINDOW}, or an expr "
+                     "signal over a recorded series")
+        elif window.seconds > teststep.FINE_WINDOW and teststep.finest(window.seconds) is None:
+            self.err((*path, "window"), f"{window} cannot be tested: the generated promtool tests step through a "
+                     f"window over 1d at most {teststep.MAX_STEPS} times, in steps that divide a day, and no such "
+                     f"step divides {window}; use whole days (e.g. {max(1, round(window.seconds / 86400))}d)")
         elif window.seconds < RATE_SAMPLES * scrape.seconds:
             # rate() needs two samples in the window; four scrapes keep one missed scrape from
             # emptying it (Prometheus's own advice for rate windows).
@@ -607,6 +612,28 @@ class _Builder:
             line=self.loc.where(path)[0],
         )
 
+    def check_test_steps(self, alerts: list[Alert]) -> None:
+        """Each ``for`` on a signal over a window of more than a day must be a whole number of the
+        coarse step its promtool tests run at (``teststep``), or they could not tell it from a
+        shorter one."""
+        for alert in alerts:
+            window = getattr(alert.signal.query, "window", None)
+            if not isinstance(window, Duration) or not teststep.FINE_WINDOW < window.seconds <= MAX_WINDOW.seconds:
+                continue
+            finest = teststep.finest(window.seconds)
+            if finest is None:
+                continue  # the window itself is refused
+            for tier in alert.tiers:
+                if tier.for_.seconds % finest:
+                    step = format_duration(finest)
+                    self.err(("alerts", alert.name, "tiers", tier.severity, "for"),
+                             f"for {tier.for_} is too fine for the {window} window of signal {alert.signal.name}: "
+                             "the generated promtool tests step through a window over 1d at most "
+                             f"{teststep.MAX_STEPS} times, in steps that divide every for of its alerts, so {window} "
+                             f"takes steps of at least {step}; make the for a multiple of {step} (e.g. "
+                             f"{format_duration(max(1, round(tier.for_.seconds / finest)) * finest)}), or the window "
+                             "at most 1d")
+
     def check_tier_order(self, tiers: list[Tier], path: YamlPath) -> None:
         # Tiers are in severity order, most severe first: each must sit beyond the next.
         for worse, milder in pairwise(tiers):
@@ -677,6 +704,7 @@ class _Builder:
                 if target not in alert_names or target == alert.name:
                     self.err(("alerts", alert.name, "inhibits", i),
                              f"no other alert {target!r}{_suggest(target, alert_names - {alert.name})}")
+        self.check_test_steps(alerts)
         for dashboard in dashboards:
             shown = any(body["dashboard"] == dashboard.name for body in raw["signals"].values())
             if dashboard.name != conventions.OVERVIEW and not shown:

@@ -210,10 +210,11 @@ def test_windows_longer_than_the_tests_cover_are_refused(workspace: Path, capsys
     spec = workspace / "tradewatch.yaml"
     text = spec.read_text()
     assert "window: 15m" in text
-    spec.write_text(text.replace("window: 15m", "window: 30d", 1))
+    spec.write_text(text.replace("window: 15m", "window: 91d", 1))
     before = snapshot(workspace)
     assert main(["generate", str(spec)]) == 1
-    assert "30d is longer than the generated promtool tests can cover" in capsys.readouterr().err
+    assert "91d is longer than 90d, the longest window tradewatch generates rules and promtool tests for" \
+        in capsys.readouterr().err
     assert snapshot(workspace) == before
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from generator import conventions, promql
+from generator import conventions, promql, teststep
 from generator.analysis import panels
 from generator.analysis.model import BurnAlert, EventsSli, LatencySli, Slo
 from generator.analysis.series import counter, first_match, series
@@ -136,13 +136,12 @@ UNDER = 0.95
 # Rules are evaluated hourly in the tests: days of data at a
 # fine step would take promtool minutes.
 EVALUATION = 3600
-STEP_MINUTES = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
 
 
 def _step(alert: BurnAlert) -> float:
     """Input sample spacing: at most a twelfth of the shortest short window, dividing an hour."""
     shortest = min(parse_duration(w.short) for w in alert.windows)
-    return 60.0 * max(m for m in STEP_MINUTES if m * 60 <= max(60.0, shortest / 12))
+    return max(s for s in teststep.CANDIDATES if EVALUATION % s == 0 and s <= max(teststep.FINE, shortest / 12))
 
 
 def input_series(spec: Spec, slo: Slo, phases: list[tuple[float, int]]) -> list[dict[str, str]]:

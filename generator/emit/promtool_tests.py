@@ -11,6 +11,10 @@ So that promtool evaluates each rule once per step however many cases there are,
 rule file runs on one timeline in one test group, told apart by a ``job`` of its own
 (``conventions.case_job``). Signals that read the same raw metric go to separate groups, so no case
 feeds another's rules.
+
+Signals looking back over more than a day are tested at a coarser step (``generator.teststep``):
+input samples and evaluations alike, in a test file of their own per step, since promtool
+evaluates every rule of a test file at the file's one ``evaluation_interval``.
 """
 
 from __future__ import annotations
@@ -21,16 +25,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from generator import conventions
+from generator import conventions, teststep
 from generator.emit.rules import alert_annotations, alert_labels
 from generator.kinds import kind_of
 from generator.kinds.base import Synthesis, series_text
 from generator.layout import alert_url
 from generator.model import Alert, Override, Selector, Signal, Spec, Tier
 from generator.render import to_yaml
-from generator.units import Dimension, parse_duration
+from generator.units import Dimension, format_duration, parse_duration
 
-STEP = 60.0  # seconds between input samples and between rule evaluations in the tests
+STEP = teststep.FINE  # seconds between input samples and between rule evaluations in most tests
 STEP_TEXT = "1m"
 # Relative distance of the test values from a threshold: close enough that moving a threshold by
 # more than this breaks a test, far enough that rendered values differ from the threshold.
@@ -79,18 +83,19 @@ def breach_value(alert: Alert, tier: Tier, threshold: float) -> float:
     return _clean(min(max(value, lo), hi))
 
 
-def inside_value(alert: Alert, tier: Tier, threshold: float, labels: dict[str, str], hold: float = 0.0) -> float:
+def inside_value(alert: Alert, tier: Tier, threshold: float, labels: dict[str, str], *, hold: float = 0.0,
+                 step: float = STEP) -> float:
     """Just inside the threshold. Counts sit exactly on it (the comparison is strict) when the raw
     series of the recorded series ``labels`` reproduce them exactly, else one whole event inside."""
     signal = alert.signal
     kind = kind_of(signal)
     lo, hi = kind.value_range(signal)
     if _counts(signal) or threshold == 0:
-        exact = kind.synthesise(signal, labels, threshold, STEP, hold).ramp == 0
+        exact = kind.synthesise(signal, labels, threshold, step, hold).ramp == 0
         value = threshold if exact or threshold == 0 else threshold - 1 if tier.op == ">" else threshold + 1
     else:
-        step = abs(threshold) * MARGIN
-        value = threshold - step if tier.op == ">" else threshold + step
+        margin = abs(threshold) * MARGIN
+        value = threshold - margin if tier.op == ">" else threshold + margin
     return _clean(min(max(value, lo), hi))
 
 
@@ -116,6 +121,7 @@ class Case:
     # The scenario's case job. A signal the metric contract ties to one system's job cannot give each
     # scenario a job of its own, so its scenarios run in groups of their own, one per case job.
     lane: str = ""
+    step: float = STEP  # between input samples and between evaluations (``signal_step``)
 
     def at(self, t: float) -> float | None:
         return None if t < self.offset else self.made.at(t - self.offset)
@@ -129,7 +135,7 @@ class Case:
             settle = max(settle, parse_duration(kind.window(self.signal) or "0s"))
         longest_for = max((parse_duration(t.for_) for a in spec.alerts_on(self.signal) for t in a.tiers),
                           default=0.0)
-        return math.ceil((settle + longest_for) / STEP) * STEP + STEP
+        return math.ceil((settle + longest_for) / self.step) * self.step + self.step
 
 
 def example_label_value(signal: Signal, label: str, override: Override | None) -> str:
@@ -169,16 +175,30 @@ def _labels(signal: Signal, job: str, instance: str | None, override: Override |
     return labels
 
 
+def signal_step(spec: Spec, signal: Signal) -> float:
+    """The step the signal's tests run at: one minute, coarser for windows over a day."""
+    text = kind_of(signal).window(signal)
+    window = None if text is None else parse_duration(text)
+    found = teststep.step(window, (parse_duration(t.for_) for a in spec.alerts_on(signal) for t in a.tiers))
+    if found is None:
+        # Validation refuses such a window and for; only a spec made in code gets here (the demo's
+        # copy scaled to run faster, whose tests nobody runs).
+        assert window is not None
+        return teststep.finest(window) or STEP
+    return found
+
+
 def signal_cases(spec: Spec, signal: Signal, jobs: _Jobs) -> list[Case]:
     """Every scenario the signal's alerts are checked against, on one timeline."""
     kind = kind_of(signal)
     cases: list[Case] = []
     hold = max((parse_duration(t.for_) for a in spec.alerts_on(signal) for t in a.tiers), default=0.0)
+    step = signal_step(spec, signal)
 
     lane = ""
 
     def add(labels: dict[str, str], value: float) -> None:
-        cases.append(Case(signal, labels, kind.synthesise(signal, labels, value, STEP, hold), lane=lane))
+        cases.append(Case(signal, labels, kind.synthesise(signal, labels, value, step, hold), lane=lane, step=step))
 
     def case_job(what: str) -> str:
         nonlocal lane
@@ -206,7 +226,7 @@ def signal_cases(spec: Spec, signal: Signal, jobs: _Jobs) -> list[Case]:
                     continue
                 breach = breach_value(alert, tier, threshold)
                 inside = inside_value(alert, tier, threshold, _labels(signal, spec.job, TROUBLED_INSTANCE, override),
-                                      hold)
+                                      hold=hold, step=step)
                 if kind.per_instance:
                     job = case_job(f"{alert.name} {tier.severity}{where} one instance in trouble")
                     add(_labels(signal, job, TROUBLED_INSTANCE, override), breach)
@@ -217,15 +237,15 @@ def signal_cases(spec: Spec, signal: Signal, jobs: _Jobs) -> list[Case]:
                     add(_labels(signal, case_job(f"{alert.name} {tier.severity}{where} inside"), None, override),
                         inside)
     labels = _labels(signal, case_job(f"{signal.name} no traffic"), HEALTHY_INSTANCE, None)
-    quiet = kind.no_traffic(signal, labels, STEP)
+    quiet = kind.no_traffic(signal, labels, step)
     if quiet is not None:
-        cases.append(Case(signal, labels, quiet, lane=lane))
+        cases.append(Case(signal, labels, quiet, lane=lane, step=step))
     window = kind.window(signal)
-    if window is None or parse_duration(window) % STEP == 0:  # rate() extrapolates nothing: exact
+    if window is None or parse_duration(window) % step == 0:  # rate() extrapolates nothing: exact
         labels = _labels(signal, case_job(f"{signal.name} records"), HEALTHY_INSTANCE, None)
-        exact = kind.exact_records(signal, labels, STEP)
+        exact = kind.exact_records(signal, labels, step)
         if exact is not None:
-            cases.append(Case(signal, labels, exact, lane=lane))
+            cases.append(Case(signal, labels, exact, lane=lane, step=step))
     return cases
 
 
@@ -243,15 +263,15 @@ def record_checks(cases: Iterable[Case], until: float) -> list[dict[str, Any]]:
 # --- the alerting timeline ----------------------------------------------------------------------
 
 def firing_times(case: Case, tier: Tier, until: float) -> list[float]:
-    """Evaluation times (0, STEP, ... ``until``) at which the tier's alert fires for the case,
+    """Evaluation times (0, one step, ... ``until``) at which the tier's alert fires for the case,
     replaying Prometheus' pending/firing state machine over the case's recorded values."""
     kind = kind_of(case.signal)
     threshold, _ = _threshold_for(tier, case.labels)
     hold = parse_duration(tier.for_)
     since: float | None = None
     out = []
-    for i in range(int(until // STEP) + 1):
-        t = i * STEP
+    for i in range(int(until // case.step) + 1):
+        t = i * case.step
         value = case.at(t)
         holds = value is not None and not math.isnan(value) and kind.fires(tier, threshold, value)
         since = (since if since is not None else t) if holds else None
@@ -296,11 +316,11 @@ def alert_checks(spec: Spec, alert: Alert, cases: list[Case], until: float) -> l
     firing = {(ci, ti): firing_times(case, tier, until)
               for ci, case in enumerate(cases) for ti, tier in enumerate(alert.tiers)}
     times = {until}
-    for (_, ti), when in firing.items():
+    for (ci, ti), when in firing.items():
         if when:
             times.add(when[0])
-            if when[0] >= STEP and parse_duration(alert.tiers[ti].for_) > 0:
-                times.add(when[0] - STEP)
+            if when[0] >= cases[ci].step and parse_duration(alert.tiers[ti].for_) > 0:
+                times.add(when[0] - cases[ci].step)
     fired = {key: set(when) for key, when in firing.items()}
     annotations = alert_annotations(spec, alert, "")
     return [{"eval_time": _t(t), "alertname": alert.name,
@@ -309,8 +329,7 @@ def alert_checks(spec: Spec, alert: Alert, cases: list[Case], until: float) -> l
 
 
 def _input(cases: Iterable[Case], until: float) -> list[dict[str, str]]:
-    samples = int(until // STEP)
-    return [{"series": raw.text(), "values": raw.text_values(samples, int(c.offset // STEP))}
+    return [{"series": raw.text(), "values": raw.text_values(int(until // c.step), int(c.offset // c.step))}
             for c in cases for raw in c.made.series]
 
 
@@ -359,7 +378,7 @@ def lane_group(spec: Spec, area: str, signals: list[Signal], cases: list[Case]) 
     group: dict[str, Any] = {
         "name": f"{area}: {', '.join(s.name for s in signals)}: from raw series, each alert fires just past "
                 "its thresholds once its for has passed, is pending before, and stays quiet inside them",
-        "interval": STEP_TEXT,
+        "interval": format_duration(every[0].step) if every else STEP_TEXT,
         "input_series": _input(every, until),
         "alert_rule_test": checks,
     }
@@ -389,12 +408,18 @@ def emit(spec: Spec) -> dict[str, str]:
     files = {}
     for area, signals in spec.areas():
         jobs = _Jobs()
-        alerting = [s for s in signals if spec.alerts_on(s)]
-        tests = [group for lane in lanes(alerting) for group in lane_groups(spec, area, lane, jobs)]
-        tests += [absent_job_group(spec, s) for s in alerting if kind_of(s).alerts_on_absence]
+        by_step: dict[float, list[Signal]] = {STEP: []}
+        for signal in signals:
+            if spec.alerts_on(signal):
+                by_step.setdefault(signal_step(spec, signal), []).append(signal)
         rule_file = conventions.rule_file(area).removeprefix(conventions.RULES_DIR + "/")
-        doc = {"rule_files": [f"../{rule_file}"], "evaluation_interval": STEP_TEXT, "tests": tests}
-        files[conventions.rule_test_file(area)] = to_yaml(doc, source=spec.source)
+        for step, alerting in sorted(by_step.items()):
+            tests = [group for lane in lanes(alerting) for group in lane_groups(spec, area, lane, jobs)]
+            tests += [absent_job_group(spec, s) for s in alerting if kind_of(s).alerts_on_absence]
+            every = format_duration(step)
+            doc = {"rule_files": [f"../{rule_file}"], "evaluation_interval": every, "tests": tests}
+            path = conventions.rule_test_file(area, None if step == STEP else every)
+            files[path] = to_yaml(doc, source=spec.source)
     return files
 
 
