@@ -522,6 +522,11 @@ def trace(tree: pp.Expr, series: Sequence[Series], steps: int, step: float) -> l
 
 def lookback(tree: pp.Expr) -> float:
     """How far back the expression reads: its longest range plus offset, plus the lookback."""
+    return longest_range(tree) + LOOKBACK
+
+
+def longest_range(tree: pp.Expr) -> float:
+    """The longest range (with its offset) or offset the expression reads, in seconds."""
     longest = 0.0
 
     def visit(node: pp.Expr) -> None:
@@ -532,4 +537,4 @@ def lookback(tree: pp.Expr) -> float:
             longest = max(longest, 0.0, _seconds(node.offset))
 
     pp.walk(tree, visit)
-    return longest + LOOKBACK
+    return longest

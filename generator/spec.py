@@ -568,13 +568,19 @@ class _Builder:
                   **{name: f"example_{name}" for name in signal.by}}
         if label is not None:
             labels[label[0]] = label[1]
+        window = expr_kind.KIND.window(signal)
+        step = teststep.step(None if window is None else parse_duration(window), [parse_duration(for_)])
+        if step is None:
+            self.err(path, f"the expression reads {window} back, and no test step divides both it and the "
+                           f"for ({for_}) in at most {teststep.MAX_STEPS} steps; make the range whole days")
+            return
         past = value + (abs(value) * 0.02 or 1.0) * (1 if op == ">" else -1)
         try:
-            made = expr_kind.KIND.synthesise(signal, labels, past, expr_kind.TEST_STEP, parse_duration(for_))
+            made = expr_kind.KIND.synthesise(signal, labels, past, step, parse_duration(for_))
         except expr_kind.CannotSynthesise as exc:
             self.err(path, f"the generated tests must show this alert firing from raw series, and {exc}")
             return
-        if not expr_kind.holds_for(made, op, value, parse_duration(for_), expr_kind.TEST_STEP):
+        if not expr_kind.holds_for(made, op, value, parse_duration(for_), step):
             self.err(path, f"the raw series that bring {signal.name} to {format_quantity(past, signal.dim)} "
                            f"do not hold it {'above' if op == '>' else 'below'} the threshold for {for_}, "
                            "so the generated tests could not show this alert firing")

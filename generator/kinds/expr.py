@@ -29,14 +29,13 @@ from generator import conventions, promeval
 from generator.kinds.base import Kind, RawSeries, Synthesis
 from generator.kinds.gauge import dimension_range
 from generator.model import Expr, Signal
+from generator.units import format_duration
 
 # Functions that read their selector as a counter: its raw series climbs at the solved slope.
 COUNTER_FUNCTIONS = frozenset({"rate", "increase", "irate", "resets"})
 # Values a non-linear search tries first (and their negatives, for gauges).
 GRID = (0.0, *(10.0 ** k for k in range(-6, 10)))
 RELATIVE = 1e-9
-# The generated promtool tests' evaluation step, at which ``validate`` asks whether they can show an alert firing.
-TEST_STEP = 60.0
 
 
 class CannotSynthesise(Exception):
@@ -241,6 +240,11 @@ class ExprKind(Kind):
 
     def metrics(self, signal: Signal) -> tuple[str, ...]:
         return _query(signal).metrics
+
+    def window(self, signal: Signal) -> str | None:
+        """The longest range the PromQL reads: a day or more of it is tested at a coarser step."""
+        longest = promeval.longest_range(promeval.parse(_query(signal).expr))
+        return format_duration(longest) if longest else None
 
     def value_range(self, signal: Signal) -> tuple[float, float]:
         lo, hi = dimension_range(signal.dim)
