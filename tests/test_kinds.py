@@ -9,7 +9,7 @@ import pytest
 
 from generator import model
 from generator.kinds import REGISTRY, kind_of, value_range
-from generator.kinds.expr import CannotSynthesise
+from generator.kinds.expr import CannotSynthesise, regex_example
 from generator.kinds.quantile import bucket_weights, histogram_quantile
 from generator.model import Quantile, Ratio, Selector, Signal, Spec
 from generator.units import Dimension, Duration
@@ -100,3 +100,21 @@ def test_free_promql_it_cannot_prove_is_refused_with_the_reason(expr: str, why: 
     signal = _expr(expr, ())
     with pytest.raises(CannotSynthesise, match=why):
         kind_of(signal).synthesise(signal, {"job": "j"}, 2.0, 60.0)
+
+
+@pytest.mark.parametrize(("pattern", "example"), [
+    ("5..", "5xx"), ("/api/.*", "/api/"), ("GET|POST", "GET"), ("[0-9]+", "0"), ("ab?c", "ac"),
+    ("(?=a)a", None), ("[^a]", None),
+])
+def test_a_regex_matcher_gets_a_label_value_it_matches(pattern: str, example: str | None) -> None:
+    assert regex_example(pattern) == example
+
+
+@pytest.mark.parametrize(("expr", "apart"), [
+    ("max by (job) (g)", True),
+    ("sum by (job) (rate(x_total[5m])) / scalar(max(sum by (job) (rate(x_total[5m]))))", False),
+    ("sum by (job) (g) / on () group_left sum(g)", False),
+])
+def test_free_promql_that_reads_every_job_keeps_its_test_cases_apart(expr: str, apart: bool) -> None:
+    signal = _expr(expr, ())
+    assert kind_of(signal).keeps_jobs_apart(signal) is apart

@@ -357,9 +357,10 @@ def lanes(signals: Iterable[Signal]) -> list[list[Signal]]:
 
 
 def lane_groups(spec: Spec, area: str, signals: list[Signal], jobs: _Jobs) -> list[dict[str, Any]]:
-    """One group for the lane; a signal tied to one system's job gets one group per case job."""
+    """One group for the lane; a signal tied to one system's job, or whose PromQL mixes jobs (a
+    ``scalar(max(x))`` reads every case's series), gets one group per case job."""
     cases = [c for s in signals for c in signal_cases(spec, s, jobs)]
-    if not any(tied_job(s) for s in signals):
+    if not any(tied_job(s) or not kind_of(s).keeps_jobs_apart(s) for s in signals):
         return [lane_group(spec, area, signals, cases)]
     apart: dict[str, list[Case]] = {}
     for case in cases:

@@ -205,6 +205,11 @@ class Kind(ABC):
         assert record is not None
         return [PanelQuery(record + "{matchers}", self.legend(signal))]
 
+    def keeps_jobs_apart(self, signal: Signal) -> bool:
+        """Whether one job's raw series leave another job's recorded value alone, so test cases
+        under different jobs can share a timeline (every kind's rules group by job)."""
+        return True
+
     def states(self, signal: Signal) -> tuple[str, ...]:
         """Named states of an enumerated gauge (empty for every other kind)."""
         return ()

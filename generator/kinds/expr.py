@@ -17,11 +17,13 @@ Example::
 from __future__ import annotations
 
 import functools
+import importlib
 import itertools
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import promql_parser as pp
 
@@ -31,11 +33,17 @@ from generator.kinds.gauge import dimension_range
 from generator.model import Expr, Signal
 from generator.units import format_duration
 
+# The regex parser ``re`` itself uses (``sre_parse`` is its deprecated alias; typeshed has no stubs for it).
+sre_parse: Any = importlib.import_module("re._parser")
+sre_constants: Any = importlib.import_module("re._constants")
+
 # Functions that read their selector as a counter: its raw series climbs at the solved slope.
 COUNTER_FUNCTIONS = frozenset({"rate", "increase", "irate", "resets"})
 # Values a non-linear search tries first (and their negatives, for gauges).
 GRID = (0.0, *(10.0 ** k for k in range(-6, 10)))
 RELATIVE = 1e-9
+# A step to evaluate at where the step does not matter.
+TEST_STEP = 60.0
 
 
 class CannotSynthesise(Exception):
@@ -72,14 +80,61 @@ def _label_value(name: str, op: str, wanted: str, current: str | None) -> str | 
     if op.endswith(".Re"):
         if current is not None and re.fullmatch(wanted, current):
             return current
-        for alternative in wanted.split("|"):
-            if re.fullmatch(r"[\w:.\-/ ]*", alternative) and re.fullmatch(wanted, alternative):
-                return alternative
-        raise CannotSynthesise(f"no label value chosen for {name}=~{wanted!r}; match it with = instead")
+        example = regex_example(wanted)
+        if example is None:
+            raise CannotSynthesise(f"no label value chosen for {name}=~{wanted!r}; match it with = instead")
+        return example
     excluded = current == wanted if op.endswith("NotEqual") else current is not None and re.fullmatch(wanted, current)
     if excluded:
         raise CannotSynthesise(f"the recorded series' {name}={current!r} is excluded by the matcher on {name}")
     return current
+
+
+def regex_example(pattern: str) -> str | None:
+    """A short string the (anchored) regex matches: the first alternative, the fewest repeats, ``x``
+    for any character (``5..`` gives ``5xx``, ``/api/.*`` gives ``/api/``). None when the pattern
+    uses what this cannot write (lookarounds, backreferences) or the guess does not match."""
+    try:
+        parsed = sre_parse.parse(pattern)
+    except re.error:
+        return None
+
+    def write(items: Any) -> str | None:
+        out = []
+        for op, arg in items:
+            if op is sre_constants.LITERAL:
+                out.append(chr(arg))
+            elif op is sre_constants.ANY:
+                out.append("x")
+            elif op is sre_constants.IN:
+                first = next(((o, a) for o, a in arg if o in (sre_constants.LITERAL, sre_constants.RANGE)), None)
+                if first is None:
+                    return None
+                out.append(chr(first[1] if first[0] is sre_constants.LITERAL else first[1][0]))
+            elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
+                low, _, sub = arg
+                part = write(sub)
+                if part is None:
+                    return None
+                out.append(part * low)
+            elif op is sre_constants.SUBPATTERN:
+                part = write(arg[-1])
+                if part is None:
+                    return None
+                out.append(part)
+            elif op is sre_constants.BRANCH:
+                part = write(arg[1][0])
+                if part is None:
+                    return None
+                out.append(part)
+            elif op is sre_constants.AT:
+                continue
+            else:
+                return None
+        return "".join(out)
+
+    example = write(parsed)
+    return example if example is not None and re.fullmatch(pattern, example) else None
 
 
 def _inputs(tree: pp.Expr, labels: Mapping[str, str]) -> list[_Input]:
@@ -108,6 +163,16 @@ def _inputs(tree: pp.Expr, labels: Mapping[str, str]) -> list[_Input]:
     return [_Input(key, counter) for key, counter in found.items()]
 
 
+def _climbing(increment: float, steps: int) -> list[float | None]:
+    """A counter's samples as promtool expands ``0+<increment>x<n>``: adding the increment each time."""
+    out: list[float | None] = []
+    value = 0.0
+    for _ in range(steps):
+        out.append(value)
+        value += increment
+    return out
+
+
 def _clean(v: float) -> float:
     return float(f"{v:.6g}")
 
@@ -130,7 +195,7 @@ class _Problem:
     def series(self, params: list[float], steps: int) -> list[promeval.Series]:
         out = []
         for inp, p in zip(self.inputs, params, strict=True):
-            samples = [p * self.step * i for i in range(steps)] if inp.counter else [p] * steps
+            samples = _climbing(p * self.step, steps) if inp.counter else [p] * steps
             out.append(promeval.Series(dict(inp.labels), samples))
         return out
 
@@ -181,10 +246,22 @@ def _solve_one(problem: _Problem, index: int, driver: int, target: float) -> lis
     for (lo, g_lo), (hi, g_hi) in itertools.pairwise(values):
         if g_lo is None or g_hi is None or (g_lo - target) * (g_hi - target) > 0:
             continue
+        crossing = _bisect(g, lo, hi, g_lo, target)
         params = list(base)
-        params[driver] = _clean(_bisect(g, lo, hi, g_lo, target))
+        params[driver] = _shortest_past(g, crossing, g_lo, target)
         return params
     return None
+
+
+def _shortest_past(g: Callable[[float], float | None], x: float, g_before: float, target: float) -> float:
+    """``x`` in as few significant digits (six or more) as keep g past the crossing: a step
+    function (``> bool 1``) rounded back onto its edge would fall off it."""
+    for digits in range(6, 18):
+        short = float(f"{x:.{digits}g}")
+        value = g(short)
+        if value is not None and (g_before - target) * (value - target) <= 0:
+            return short
+    return x
 
 
 def _bisect(g: Callable[[float], float | None], a: float, b: float, ga: float, target: float) -> float:
@@ -231,6 +308,24 @@ def _synthesise(signal: Signal, labels: tuple[tuple[str, str], ...], value: floa
                            "expression at a time never gets there")
 
 
+@functools.lru_cache(maxsize=256)
+def _keeps_jobs_apart(signal: Signal) -> bool:
+    try:
+        by = {label: f"example_{label}" for label in signal.by}
+        one = _Problem(signal, {conventions.LEVEL_LABEL: "one", **by}, TEST_STEP)
+        two = _Problem(signal, {conventions.LEVEL_LABEL: "two", **by}, TEST_STEP)
+        last = one.steps - 1
+        # Different values in each job, so a cross-job max, sum or scalar() shows.
+        a, b = one.series([1.0] * len(one.inputs), last + 1), two.series([3.0] * len(two.inputs), last + 1)
+        t = last * TEST_STEP
+        apart = {**promeval.evaluate(one.tree, a, t, TEST_STEP), **promeval.evaluate(two.tree, b, t, TEST_STEP)}
+        together = promeval.evaluate(one.tree, [*a, *b], t, TEST_STEP)
+    except (CannotSynthesise, promeval.Unsupported):
+        return True  # validate refuses it before any test is made
+    return set(apart) == set(together) and all(_close(together[k], v) or (math.isnan(v) and math.isnan(together[k]))
+                                               for k, v in apart.items())
+
+
 class ExprKind(Kind):
     def operation(self, signal: Signal) -> str:
         return conventions.EXPR_OP
@@ -245,6 +340,11 @@ class ExprKind(Kind):
         """The longest range the PromQL reads: a day or more of it is tested at a coarser step."""
         longest = promeval.longest_range(promeval.parse(_query(signal).expr))
         return format_duration(longest) if longest else None
+
+    def keeps_jobs_apart(self, signal: Signal) -> bool:
+        """Free PromQL may aggregate across jobs: two jobs' inputs evaluated together must give what
+        each gives alone."""
+        return _keeps_jobs_apart(signal)
 
     def value_range(self, signal: Signal) -> tuple[float, float]:
         lo, hi = dimension_range(signal.dim)
