@@ -209,12 +209,48 @@ def tests(spec: Spec) -> list[dict[str, Any]]:
     return [group for escs in rounds for group in _round(spec, escs)]
 
 
+def timelines(spec: Spec) -> tuple[list[_Episode], list[_Episode]]:
+    """The counted episodes and the spread-out ones, placed on one timeline as short as it can be.
+
+    Counted: ``escalate_after`` firing episodes one period apart, and one that stayed pending
+    between the first two. Spread out: as many firings, far enough apart that the first has left
+    the window when the last fires; they run under another instance (escalation counts each
+    series apart) and never while a counted episode is active, so the recording rule's query holds
+    one episode's series per escalation at a time.
+    """
+    n = spec.notifications.escalate_after
+    period = EPISODE + GAP
+    counted = [_Episode(k * period) for k in range(n)]
+    if n < 2:
+        return counted, []
+    counted.insert(1, _Episode(EPISODE + 1, fires=False, length=GAP - 3))
+    least = math.ceil(steps_per_window(spec) / (n - 1)) + EPISODE
+    reach = (n - 1) * (least + period) + period  # no shift beyond this can shorten the timeline
+    best: tuple[int, list[_Episode], list[_Episode]] | None = None
+    for spread in range(least, least + period + 1):
+        for shift in range(-reach, reach + 1):  # > 0: the counted episodes start later
+            a, o = max(shift, 0), max(-shift, 0)
+            ours = [dataclasses.replace(ep, start=ep.start + a) for ep in counted]
+            far = [_Episode(o + k * spread) for k in range(n)]
+            if _busy(ours) & _busy(far):
+                continue
+            end = max(ours[-1].start + EPISODE + 2, far[-1].start + INSIDE)
+            if best is None or end < best[0]:
+                best = (end, ours, far)
+    assert best is not None, "a shift past every counted episode always fits"
+    return best[1], best[2]
+
+
+def _busy(episodes: list[_Episode]) -> set[int]:
+    """The steps with a sample of the episodes' series, their staleness markers included."""
+    return {step for ep in episodes for step in range(ep.start, ep.start + ep.length + 1)}
+
+
 def _round(spec: Spec, escs: list[Escalation]) -> list[dict[str, Any]]:
     notes = spec.notifications
     n = notes.escalate_after
     step_seconds = step_of(spec)
     window = notes.escalate_window
-    period = EPISODE + GAP
     name = (f"Each <Alert>Recurring fires at the {_ordinal(n)} firing of its alert within {window}, "
             f"not at the {_ordinal(n - 1)}, not for a pending-only episode, and resolves with it")
     if n >= 2:
@@ -222,25 +258,16 @@ def _round(spec: Spec, escs: list[Escalation]) -> list[dict[str, Any]]:
     group: dict[str, Any] = {"name": name, "interval": format_duration(step_seconds),
                              "input_series": [], "alert_rule_test": []}
     checks: list[dict[str, Any]] = group["alert_rule_test"]
-    # n firing episodes one period apart, and one that stayed pending between the first two.
-    episodes = [_Episode(k * period) for k in range(n)]
-    if n >= 2:
-        episodes.insert(1, _Episode(EPISODE + 1, fires=False, length=GAP - 3))
-    # The same n firings spread so that the first has left the window when the last fires, on the
-    # same timeline under another instance (escalation counts each series apart), placed where no
-    # counted episode is active: the recording rule's query then never holds both at once.
-    spread = math.ceil(steps_per_window(spec) / (n - 1)) + EPISODE if n >= 2 else 0
-    busy = {step for ep in episodes for step in range(ep.start, ep.start + ep.length + 1)}
-    offset = next(o for o in range(max(busy) + 2)
-                  if not any(o + k * spread + i in busy for k in range(n) for i in range(EPISODE + 1)))
-    far = [_Episode(offset + k * spread) for k in range(n)]
-    last = (n - 1) * period + INSIDE
+    episodes, far = timelines(spec)
+    fired = [ep for ep in episodes if ep.fires]
+    last = fired[-1].start + INSIDE
     for esc in escs:
         if n >= 2:
-            checks.append({"eval_time": _at(last - period, step_seconds), "alertname": esc.name, "exp_alerts": []})
+            checks.append({"eval_time": _at(fired[-2].start + INSIDE, step_seconds), "alertname": esc.name,
+                           "exp_alerts": []})
         checks.append({"eval_time": _at(last, step_seconds), "alertname": esc.name,
                        "exp_alerts": [_expected(spec, esc, n)]})
-        checks.append({"eval_time": _at((n - 1) * period + EPISODE + 2, step_seconds),
+        checks.append({"eval_time": _at(fired[-1].start + EPISODE + 2, step_seconds),
                        "alertname": esc.name, "exp_alerts": []})
         group["input_series"] += _input(spec, esc, episodes, step_seconds)
         if n >= 2:

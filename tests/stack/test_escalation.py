@@ -45,8 +45,8 @@ def test_an_escalation_one_occurrence_early_fails_the_generated_test(
     write_tree(tmp_path, {**files, RULES: mutated})
     result = promtool.test_rules([tmp_path / TESTS])
     assert not result.ok
-    period = escalation.EPISODE + escalation.GAP
-    second = format_duration((period + escalation.INSIDE) * escalation.step_of(default_spec))  # the 2nd occurrence
+    fired = [ep for ep in escalation.timelines(default_spec)[0] if ep.fires]
+    second = format_duration((fired[1].start + escalation.INSIDE) * escalation.step_of(default_spec))  # the 2nd
     assert f"alertname: TradeFailureRateHighRecurring, time: {second}" in result.message
 
 
