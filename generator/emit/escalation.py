@@ -116,7 +116,7 @@ def rule_group(spec: Spec) -> dict[str, Any] | None:
 # An episode fires for EPISODE steps then resolves; episodes start EPISODE + GAP steps apart, and
 # a pending-only episode of GAP - 3 steps sits between the first two. Short episodes keep the
 # timeline short: promtool evaluates every escalation rule at every step of it.
-EPISODE = 2
+EPISODE = 1
 GAP = 4
 # Where each check looks, in steps after its episode started: while the episode fires.
 INSIDE = EPISODE - 1
