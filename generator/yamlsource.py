@@ -25,6 +25,7 @@ MAX_DEPTH = 64
 MAX_VALUES = 200_000
 MAX_BYTES = 16 * 2**20
 _CORE = "tag:yaml.org,2002:"
+_STR = _CORE + "str"
 # The tags a spec's values may carry: YAML's core schema, which is what the JSON Schema checks.
 ALLOWED_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "map", "seq"))
 
@@ -231,6 +232,8 @@ def _build(node: yaml.Node, path: YamlPath, located: Located, ctor: yaml.SafeLoa
 def _scalar(node: yaml.Node, located: Located, ctor: yaml.SafeLoader, errors: list[SpecError]) -> Any:
     if node.tag not in ALLOWED_TAGS:
         return None  # reported by _build where the node is a value
+    if node.tag == _STR:
+        return node.value  # what SafeConstructor makes of a string, without its per-node bookkeeping
     try:
         return ctor.construct_object(node, deep=True)
     except (ValueError, yaml.YAMLError):  # an explicit tag that does not fit: !!int abc
