@@ -89,10 +89,15 @@ _LONGEST = 4000  # far below the width at which libyaml would fold a line
 _RESOLVER = yaml.resolver.Resolver()
 
 
-@functools.lru_cache(maxsize=65_536, typed=True)  # typed: True and 1 are equal keys
 def _scalar(value: Any) -> str:
     """The text libyaml writes for a scalar in a block sequence or as a mapping's value, indented
     as at the left margin (block scalars' lines start with two spaces)."""
+    # Remembered by type and repr: equal keys would mix up True and 1, or 0.0 and -0.0.
+    return _scalar_of(type(value).__name__, repr(value), value)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _scalar_of(kind_name: str, _repr: str, value: Any) -> str:
     kind = type(value)
     if (kind is str or kind is Duration) and len(value) < _LONGEST and "\n" not in value:
         text = str(value)

@@ -32,6 +32,14 @@ def test_odd_values_come_out_as_libyaml_writes_them(data: Any) -> None:
     assert render.to_yaml(data, source="s") == render.header("s") + "\n" + render._libyaml(data)
 
 
+def test_equal_values_of_another_type_or_sign_keep_their_own_text() -> None:
+    # True == 1 and 0.0 == -0.0 in Python; whichever comes first must not decide the other's text.
+    data = [1, True, 0.0, -0.0, 1.0, "1", Duration("1m"), "1m"]
+    assert render.to_yaml(data, source="s").endswith("- 1\n- true\n- 0.0\n- -0.0\n- 1.0\n- '1'\n- 1m\n- 1m\n")
+    assert render.to_yaml(list(reversed(data)), source="s") == render.header("s") + "\n" + render._libyaml(
+        list(reversed(data)))
+
+
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
 def test_every_generated_yaml_file_is_what_libyaml_writes(path: Path) -> None:
     # Each file read back and written again both ways: the direct writer and libyaml agree, and
