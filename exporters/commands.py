@@ -16,17 +16,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import redis
 from prometheus_client import CollectorRegistry, start_http_server
 
 from exporters.catalogue import DEFAULT_PORT
 from exporters.metrics import DEFAULT_MAX_PAIRS, Recorder
-from exporters.redis_source import RedisSource
 from exporters.simulate import PHASES, SCENARIOS, describe, generate, name_of, scenario
-from exporters.simulate_io import RedisWriter, SimulatedSource
 from generator.options import (
     Option,
     OptionError,
@@ -39,6 +36,13 @@ from generator.options import (
     positive_float,
     resolve,
 )
+
+if TYPE_CHECKING:
+    from exporters.redis_source import RedisSource
+    from exporters.simulate_io import SimulatedSource
+
+# The Redis client is imported by the commands that use it: every tradewatch command registers
+# these, and importing it cost a tenth of a second each time.
 
 log = logging.getLogger("tradewatch.exporter")
 
@@ -175,6 +179,9 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 def run_exporter(args: argparse.Namespace) -> int:
+    from exporters.redis_source import RedisSource
+    from exporters.simulate_io import SimulatedSource
+
     recorder = Recorder(max_pairs=args.max_pairs, sources=(args.source,))
     registry = CollectorRegistry()
     registry.register(recorder)
@@ -217,6 +224,10 @@ def run_exporter(args: argparse.Namespace) -> int:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
+    import redis
+
+    from exporters.simulate_io import RedisWriter
+
     writer = RedisWriter(url=args.redis_url, stream=args.stream)
     items = generate(args.scenario, rate=args.rate, seed=args.seed, start=time.time(), repeat=args.loop)
     stop = threading.Event()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
 from generator import generate, writer
 from generator.errors import SpecErrors
-from generator.prove import Output, prove
+from generator.prove import Output, Proof
 from generator.spec import load
 from generator.tools import Promtool, ToolNotFound
 
@@ -36,8 +37,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     g.set_defaults(func=cmd_generate)
 
 
-def _load_all(paths: list[Path]) -> list[Output] | None:
-    rendered = []
+def _load_all(paths: list[Path], proof: Proof | None = None) -> list[Output] | None:
+    """Each spec loaded and rendered; with ``proof``, promtool checks its rules while the rest renders."""
+    rendered: list[Output] = []
     failed = False
     for path in paths:
         try:
@@ -46,7 +48,8 @@ def _load_all(paths: list[Path]) -> list[Output] | None:
             print(exc, file=sys.stderr)
             failed = True
             continue
-        rendered.append(Output(path.parent, generate.render(spec), spec, str(path)))
+        early = functools.partial(proof.early, len(rendered)) if proof is not None and not failed else None
+        rendered.append(Output(path.parent, generate.render(spec, rules_ready=early), spec, str(path)))
     if failed:
         print("tradewatch: the spec has errors; no file was written", file=sys.stderr)
         return None
@@ -62,28 +65,40 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
+def _check(args: argparse.Namespace) -> int:
+    """``generate --check``: compare, write nothing."""
     rendered = _load_all(args.specs)
     if rendered is None:
         return 1
+    drifted = False
+    for out in rendered:
+        root = out.root
+        drift = writer.compare(root, out.files)
+        for line in drift.lines():
+            print(f"{root / line.split(': ', 1)[1]}: {line.split(': ', 1)[0]}", file=sys.stderr)
+        drifted = drifted or bool(drift)
+    if drifted:
+        print("tradewatch: generated files are out of date; run `make generate` and commit", file=sys.stderr)
+        return 1
+    print("generated files are up to date")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
     if args.check:
-        drifted = False
-        for out in rendered:
-            root = out.root
-            drift = writer.compare(root, out.files)
-            for line in drift.lines():
-                print(f"{root / line.split(': ', 1)[1]}: {line.split(': ', 1)[0]}", file=sys.stderr)
-            drifted = drifted or bool(drift)
-        if drifted:
-            print("tradewatch: generated files are out of date; run `make generate` and commit", file=sys.stderr)
-            return 1
-        print("generated files are up to date")
-        return 0
+        return _check(args)
     try:
-        problems = prove(rendered, Promtool.find(), every_test=args.prove_all)
+        promtool = Promtool.find()
     except ToolNotFound as exc:
+        if _load_all(args.specs) is None:  # a spec's own errors first
+            return 1
         print(f"tradewatch: {exc}; generate runs it before writing anything", file=sys.stderr)
         return 1
+    with Proof(promtool) as proof:
+        rendered = _load_all(args.specs, proof)
+        if rendered is None:
+            return 1
+        problems = proof.finish(rendered, every_test=args.prove_all)
     if problems:
         print("\n".join(problems), file=sys.stderr)
         print("tradewatch: promtool refused the generated files; no file was written", file=sys.stderr)

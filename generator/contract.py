@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from exporters.catalogue import CATALOGUE, MetricDef
@@ -83,8 +84,17 @@ class Contract:
         return found[0] if len(found) == 1 else None
 
     def candidates(self, series: str, job: str | None = None) -> tuple[Family, ...]:
-        return tuple(f for s in self.systems if job is None or s.job == job
-                     for f in s.families() if f.series == series)
+        return tuple(f for f in self._by_series.get(series, ()) if job is None or f.job == job)
+
+    @cached_property
+    def _by_series(self) -> dict[str, tuple[Family, ...]]:
+        """Every family by series name, in the systems' order: a spec of a thousand signals looks
+        each one up, and a scan of every system per look-up made loading quadratic."""
+        index: dict[str, list[Family]] = {}
+        for system in self.systems:
+            for family in system.families():
+                index.setdefault(family.series, []).append(family)
+        return {series: tuple(found) for series, found in index.items()}
 
     def series_names(self, job: str | None = None) -> tuple[str, ...]:
         return tuple(dict.fromkeys(f.series for s in self.systems if job is None or s.job == job

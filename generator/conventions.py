@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from urllib.parse import quote
@@ -132,6 +133,7 @@ def group_name(spec: Spec, dashboard: str) -> str:
     return f"tradewatch.{spec.name}.{dashboard}"
 
 
+@functools.lru_cache(maxsize=4096)  # every alert's links slug the same few titles again
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 

@@ -23,12 +23,13 @@ from generator.model import Spec
 
 Emitter = Callable[[Spec], dict[str, str]]
 
+# The emitters of rule files come first: promtool can judge those while the rest renders.
 EMITTERS: tuple[Emitter, ...] = (
     rules.emit,
+    escalation.emit,
     dashboards.emit,
     promtool_tests.emit,
     runbooks.emit,
-    escalation.emit,
     alertmanager.emit,
     prometheus_config.emit,
     provisioning.emit,
@@ -36,10 +37,18 @@ EMITTERS: tuple[Emitter, ...] = (
 )
 
 
-def render(spec: Spec) -> dict[str, str]:
-    """Every file the spec generates, keyed by path relative to the output directory."""
+RULE_EMITTERS = 2
+
+
+def render(spec: Spec, rules_ready: Callable[[dict[str, str]], None] | None = None) -> dict[str, str]:
+    """Every file the spec generates, keyed by path relative to the output directory.
+
+    ``rules_ready`` is called with the files rendered once the rule files' emitters have run.
+    """
     files: dict[str, str] = {}
-    for emit in EMITTERS:
+    for i, emit in enumerate(EMITTERS):
+        if i == RULE_EMITTERS and rules_ready is not None:
+            rules_ready(dict(files))
         for path, text in emit(spec).items():
             if path in files:
                 raise ValueError(f"two emitters both write {path}")

@@ -8,7 +8,9 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from typing import Any
 
 import yaml
@@ -51,9 +53,106 @@ def header(source: str) -> str:
 
 def to_yaml(data: Any, *, source: str) -> str:
     """YAML with the do-not-edit header; keys keep the order the emitter chose."""
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000,
-                     default_flow_style=False)
+    try:
+        lines: list[str] = []
+        _block(data, "", lines)
+        body = "".join(lines)
+    except _Unusual:
+        body = _libyaml(data)
     return f"{header(source)}\n{body}"
+
+
+def _libyaml(data: Any) -> str:
+    text: str = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000,
+                          default_flow_style=False)
+    return text
+
+
+# --- the same bytes as libyaml, written directly -------------------------------------------------
+# A spec of a thousand alerts writes half a million YAML nodes, and PyYAML spends most of its time
+# building a node per value for libyaml to walk. The generated files are plain block YAML: mappings
+# with identifier keys, lists, and strings, so they are written here; each scalar's text is the one
+# libyaml writes for it (asked once per distinct scalar unless the text is plainly safe), and any
+# shape outside that (a list directly in a list, a very long string, an odd key) goes to libyaml
+# whole. tests/test_generate.py holds every generated YAML file to libyaml's bytes.
+
+class _Unusual(Exception):
+    """Data this writer leaves to libyaml."""
+
+
+# Plain in block context and read back as a string: no indicator first, no ": " or " #", no
+# leading or trailing space, printable ASCII; the resolver still rules on words like yes or 1e3.
+_PLAIN = re.compile(r"[A-Za-z_/(\\$][ -~]*")
+_NOT_PLAIN = re.compile(r": |:$| #|\s$")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_LONGEST = 4000  # far below the width at which libyaml would fold a line
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _scalar(value: Any) -> str:
+    """The text libyaml writes for a scalar in a block sequence or as a mapping's value, indented
+    as at the left margin (block scalars' lines start with two spaces)."""
+    # Remembered by type and repr: equal keys would mix up True and 1, or 0.0 and -0.0.
+    return _scalar_of(type(value).__name__, repr(value), value)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _scalar_of(kind_name: str, _repr: str, value: Any) -> str:
+    kind = type(value)
+    if (kind is str or kind is Duration) and len(value) < _LONGEST and "\n" not in value:
+        text = str(value)
+        if (_PLAIN.fullmatch(text) and not _NOT_PLAIN.search(text)
+                and _RESOLVER.resolve(yaml.ScalarNode, text, (True, False)) == _STR):  # type: ignore[no-untyped-call]
+            return text
+    text = _libyaml([value])
+    if (kind is str and len(value) >= _LONGEST) or text.endswith("\n...\n"):  # folding; a kept final break
+        raise _Unusual
+    return text[2:-1]
+
+
+def _key(key: Any) -> str:
+    if type(key) is not str or not _KEY.fullmatch(key) or _scalar(key) != key:
+        raise _Unusual
+    return key
+
+
+def _value(value: Any, head: str, col: str, lines: list[str]) -> None:
+    """A line starting ``head`` (``key:`` or ``-``, which stands at column ``col``) and the value."""
+    kind = type(value)
+    if kind is dict and value:
+        if head.endswith("-"):  # a mapping in a list starts on the dash's line
+            inner = col + "  "
+            for i, (k, v) in enumerate(value.items()):
+                _value(v, f"{head} {_key(k)}:" if i == 0 else f"{inner}{_key(k)}:", inner, lines)
+            return
+        lines.append(f"{head}\n")
+        _block(value, col + "  ", lines)
+    elif kind is list and value:
+        if head.endswith("-"):
+            raise _Unusual
+        lines.append(f"{head}\n")
+        _block(value, col, lines)  # a list in a mapping is not indented
+    elif kind is dict or kind is list:
+        lines.append(f"{head} {'{}' if kind is dict else '[]'}\n")
+    else:
+        text = _scalar(value)
+        if "\n" in text:  # a block scalar: its lines follow, indented under the head
+            first, _, rest = text.partition("\n")
+            lines.append(f"{head} {first}\n")
+            lines.extend(f"{col}{line}\n" if line else "\n" for line in rest.split("\n"))
+            return
+        lines.append(f"{head} {text}\n")
+
+
+def _block(data: Any, indent: str, lines: list[str]) -> None:
+    if type(data) is dict and data:
+        for k, v in data.items():
+            _value(v, f"{indent}{_key(k)}:", indent, lines)
+    elif type(data) is list and data:
+        for item in data:
+            _value(item, f"{indent}-", indent, lines)
+    else:
+        raise _Unusual
 
 
 def to_json(data: Any) -> str:

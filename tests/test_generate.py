@@ -13,7 +13,7 @@ import pytest
 from generator import conventions, generate, promql, writer
 from generator.cli import main
 from generator.emit.promtool_tests import MARGIN
-from generator.prove import Output, prove
+from generator.prove import Output, Proof, prove
 from generator.spec import load
 from generator.tools import Promtool
 from generator.units import Dimension, format_quantity, parse_quantity
@@ -204,6 +204,24 @@ def test_the_generated_tests_are_run_before_anything_is_written(workspace: Path,
     assert f"{workspace}/alert_rules/tests/latency.test.yml" in said
     assert "/tmp/tradewatch-prove-" not in said, "paths are the ones the user knows"
     assert prove([Output(workspace, files, spec, str(spec_path))], promtool, every_test=True) == []
+
+
+def test_rule_files_that_differ_from_the_early_check_are_checked_again(workspace: Path, promtool: Promtool) -> None:
+    # generate starts promtool check rules on each spec's rules while the rest renders; what it
+    # judged must be what is written, or the files are checked again.
+    spec_path = workspace / "tradewatch.yaml"
+    spec = load(spec_path)
+    files = generate.render(spec)
+    rules = "alert_rules/latency.rules.yml"
+    broken = {**files, rules: files[rules].replace("rate(", "rate_of(", 1)}
+    with Proof(promtool) as proof:
+        proof.early(0, files)
+        said = "\n".join(proof.finish([Output(workspace, broken, spec, str(spec_path))]))
+    assert "promtool check rules refused the generated rules" in said
+    assert f"{workspace}/alert_rules/latency.rules.yml" in said
+    with Proof(promtool) as proof:
+        proof.early(0, broken)
+        assert proof.finish([Output(workspace, files, spec, str(spec_path))]) == []
 
 
 def test_windows_longer_than_the_tests_cover_are_refused(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:

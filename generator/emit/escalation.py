@@ -113,9 +113,18 @@ def rule_group(spec: Spec) -> dict[str, Any] | None:
 
 
 # --- the promtool test --------------------------------------------------------------------------
-# An episode fires for EPISODE steps then resolves; episodes start EPISODE + GAP steps apart.
-EPISODE = 5
-GAP = 5
+# An episode fires for EPISODE steps then resolves; episodes start EPISODE + GAP steps apart, and
+# a pending-only episode of GAP - 3 steps sits between the first two. Short episodes keep the
+# timeline short: promtool evaluates every escalation rule at every step of it.
+EPISODE = 1
+GAP = 4
+# Where each check looks, in steps after its episode started: while the episode fires.
+INSIDE = EPISODE - 1
+# The instance label of the spread-out episodes, which share the timeline of the counted ones.
+SPREAD_INSTANCE = "spread-out"
+# Escalations tested on one timeline. The recording rule reads every alert's series in one query,
+# which promtool's unit tests bound to 10,000 samples; more escalations go to another round.
+PER_ROUND = 1000
 
 
 def step_of(spec: Spec) -> float:
@@ -157,11 +166,13 @@ def _selector(name: str, labels: dict[str, str]) -> str:
     return name + "{" + ", ".join(f"{k}={promql.quote(v)}" for k, v in labels.items()) + "}"
 
 
-def _input(spec: Spec, esc: Escalation, episodes: list[_Episode],
-           step_seconds: float) -> list[dict[str, str]]:
+def _input(spec: Spec, esc: Escalation, episodes: list[_Episode], step_seconds: float,
+           instance: str | None = None) -> list[dict[str, str]]:
     total = max(ep.start for ep in episodes) + EPISODE + 4
     base = {"alertname": esc.alert.name, **_labels(spec, esc),
             "severity": esc.tier.severity, "priority": esc.tier.priority}
+    if instance is not None:
+        base["instance"] = instance
     series = [{"series": _selector("ALERTS_FOR_STATE", base),
                "values": _series_values(episodes, step_seconds, total, for_state=True, state="")}]
     for state in ("firing", "pending"):
@@ -190,7 +201,7 @@ def tests(spec: Spec) -> list[dict[str, Any]]:
     # holds at most one tier per alert: in one round their escalations would fire side by side.
     rounds: list[list[Escalation]] = []
     for esc in escalations(spec):
-        free = next((r for r in rounds if all(e.name != esc.name for e in r)), None)
+        free = next((r for r in rounds if len(r) < PER_ROUND and all(e.name != esc.name for e in r)), None)
         if free is None:
             rounds.append([esc])
         else:
@@ -198,42 +209,72 @@ def tests(spec: Spec) -> list[dict[str, Any]]:
     return [group for escs in rounds for group in _round(spec, escs)]
 
 
+def timelines(spec: Spec) -> tuple[list[_Episode], list[_Episode]]:
+    """The counted episodes and the spread-out ones, placed on one timeline as short as it can be.
+
+    Counted: ``escalate_after`` firing episodes one period apart, and one that stayed pending
+    between the first two. Spread out: as many firings, far enough apart that the first has left
+    the window when the last fires; they run under another instance (escalation counts each
+    series apart) and never while a counted episode is active, so the recording rule's query holds
+    one episode's series per escalation at a time.
+    """
+    n = spec.notifications.escalate_after
+    period = EPISODE + GAP
+    counted = [_Episode(k * period) for k in range(n)]
+    if n < 2:
+        return counted, []
+    counted.insert(1, _Episode(EPISODE + 1, fires=False, length=GAP - 3))
+    least = math.ceil(steps_per_window(spec) / (n - 1)) + EPISODE
+    reach = (n - 1) * (least + period) + period  # no shift beyond this can shorten the timeline
+    best: tuple[int, list[_Episode], list[_Episode]] | None = None
+    for spread in range(least, least + period + 1):
+        for shift in range(-reach, reach + 1):  # > 0: the counted episodes start later
+            a, o = max(shift, 0), max(-shift, 0)
+            ours = [dataclasses.replace(ep, start=ep.start + a) for ep in counted]
+            far = [_Episode(o + k * spread) for k in range(n)]
+            if _busy(ours) & _busy(far):
+                continue
+            end = max(ours[-1].start + EPISODE + 2, far[-1].start + INSIDE)
+            if best is None or end < best[0]:
+                best = (end, ours, far)
+    assert best is not None, "a shift past every counted episode always fits"
+    return best[1], best[2]
+
+
+def _busy(episodes: list[_Episode]) -> set[int]:
+    """The steps with a sample of the episodes' series, their staleness markers included."""
+    return {step for ep in episodes for step in range(ep.start, ep.start + ep.length + 1)}
+
+
 def _round(spec: Spec, escs: list[Escalation]) -> list[dict[str, Any]]:
     notes = spec.notifications
     n = notes.escalate_after
     step_seconds = step_of(spec)
-    interval = format_duration(step_seconds)
     window = notes.escalate_window
-    period = EPISODE + GAP
-    again: dict[str, Any] = {
-        "name": f"Each <Alert>Recurring fires at the {_ordinal(n)} firing of its alert within {window}, "
-                f"not at the {_ordinal(n - 1)}, not for a pending-only episode, and resolves with it",
-        "interval": interval, "input_series": [], "alert_rule_test": []}
-    spread_out: dict[str, Any] = {
-        "name": f"Each <Alert>Recurring stays quiet when {n} firings of its alert span more than {window}",
-        "interval": interval, "input_series": [], "alert_rule_test": []}
+    name = (f"Each <Alert>Recurring fires at the {_ordinal(n)} firing of its alert within {window}, "
+            f"not at the {_ordinal(n - 1)}, not for a pending-only episode, and resolves with it")
+    if n >= 2:
+        name += f"; on another instance, it stays quiet when {n} firings span more than {window}"
+    group: dict[str, Any] = {"name": name, "interval": format_duration(step_seconds),
+                             "input_series": [], "alert_rule_test": []}
+    checks: list[dict[str, Any]] = group["alert_rule_test"]
+    episodes, far = timelines(spec)
+    fired = [ep for ep in episodes if ep.fires]
+    last = fired[-1].start + INSIDE
     for esc in escs:
-        # n firing episodes one period apart, and one that stayed pending between the first two.
-        episodes = [_Episode(k * period) for k in range(n)]
         if n >= 2:
-            episodes.insert(1, _Episode(EPISODE + 1, fires=False, length=GAP - 3))
-        last = (n - 1) * period + 2
+            checks.append({"eval_time": _at(fired[-2].start + INSIDE, step_seconds), "alertname": esc.name,
+                           "exp_alerts": []})
+        checks.append({"eval_time": _at(last, step_seconds), "alertname": esc.name,
+                       "exp_alerts": [_expected(spec, esc, n)]})
+        checks.append({"eval_time": _at(fired[-1].start + EPISODE + 2, step_seconds),
+                       "alertname": esc.name, "exp_alerts": []})
+        group["input_series"] += _input(spec, esc, episodes, step_seconds)
         if n >= 2:
-            again["alert_rule_test"].append({"eval_time": _at(last - period, step_seconds), "alertname": esc.name,
-                                             "exp_alerts": []})
-        again["alert_rule_test"].append({"eval_time": _at(last, step_seconds), "alertname": esc.name,
-                                         "exp_alerts": [_expected(spec, esc, n)]})
-        again["alert_rule_test"].append({"eval_time": _at((n - 1) * period + EPISODE + 2, step_seconds),
-                                         "alertname": esc.name, "exp_alerts": []})
-        again["input_series"] += _input(spec, esc, episodes, step_seconds)
-        if n >= 2:
-            # The same n episodes spread so that the first has left the window when the last fires.
-            spread = math.ceil(steps_per_window(spec) / (n - 1)) + EPISODE
-            far = [_Episode(k * spread) for k in range(n)]
-            spread_out["input_series"] += _input(spec, esc, far, step_seconds)
-            spread_out["alert_rule_test"].append({"eval_time": _at((n - 1) * spread + 2, step_seconds),
-                                                  "alertname": esc.name, "exp_alerts": []})
-    return [again, spread_out] if spread_out["input_series"] else [again]
+            group["input_series"] += _input(spec, esc, far, step_seconds, instance=SPREAD_INSTANCE)
+            checks.append({"eval_time": _at(far[-1].start + INSIDE, step_seconds), "alertname": esc.name,
+                           "exp_alerts": []})
+    return [group]
 
 
 def _ordinal(n: int) -> str:

@@ -370,7 +370,8 @@ def lane_groups(spec: Spec, area: str, signals: list[Signal], jobs: _Jobs) -> li
 
 def lane_group(spec: Spec, area: str, signals: list[Signal], cases: list[Case]) -> dict[str, Any]:
     every, until = aligned(spec, cases)
-    signals = [s for s in signals if any(c.signal.name == s.name for c in cases)]
+    tested = {c.signal.name for c in cases}
+    signals = [s for s in signals if s.name in tested]
     by_signal: dict[str, list[Case]] = {}
     for case in every:
         by_signal.setdefault(case.signal.name, []).append(case)

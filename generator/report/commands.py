@@ -6,16 +6,20 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator.conventions import DASHBOARDS_DIR
 from generator.model import Spec
-from generator.report.build import Report, build
-from generator.report.panels import Board, load_dashboards
-from generator.report.query import Period, ReportError, Source
-from generator.report.render import render, write
-from generator.report.send import notify_alertmanager, post_webhook, send_email
 from generator.spec import load_or_say
 from generator.units import UnitError, parse_duration
+
+if TYPE_CHECKING:
+    from generator.report.build import Report
+    from generator.report.panels import Board
+    from generator.report.query import Period
+
+# The report's modules (matplotlib, numpy, the Prometheus client) are imported when a report is
+# made: every tradewatch command registers this one, and importing them took half a second.
 
 
 def _duration(text: str) -> float:
@@ -72,6 +76,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def make_report(spec: Spec, boards: list[Board], prometheus: str, period: Period,
                 scrape_interval: float = 15.0) -> tuple[Report, dict[str, bytes]]:
     """The report and its files, in memory: nothing is written if any step fails."""
+    from generator.report.build import build
+    from generator.report.query import Source
+    from generator.report.render import render
+
     source = Source(prometheus)
     try:
         report = build(spec, boards, source, period, scrape_interval)
@@ -81,6 +89,11 @@ def make_report(spec: Spec, boards: list[Board], prometheus: str, period: Period
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from generator.report.panels import load_dashboards
+    from generator.report.query import Period, ReportError
+    from generator.report.render import write
+    from generator.report.send import notify_alertmanager, post_webhook, send_email
+
     spec = load_or_say(args.spec, "report", "no report was written")
     if spec is None:
         return 1

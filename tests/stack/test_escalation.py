@@ -18,7 +18,7 @@ from generator.emit import escalation
 from generator.model import SEVERITIES, Spec
 from generator.spec import load
 from generator.tools import Promtool
-from generator.units import format_duration
+from generator.units import format_duration, parse_duration
 from tests.conftest import SPECS, spec_id
 from tests.stack.conftest import write_tree
 
@@ -45,8 +45,23 @@ def test_an_escalation_one_occurrence_early_fails_the_generated_test(
     write_tree(tmp_path, {**files, RULES: mutated})
     result = promtool.test_rules([tmp_path / TESTS])
     assert not result.ok
-    second = format_duration(12 * escalation.step_of(default_spec))  # the 2nd occurrence, 12 steps in
+    fired = [ep for ep in escalation.timelines(default_spec)[0] if ep.fires]
+    second = format_duration((fired[1].start + escalation.INSIDE) * escalation.step_of(default_spec))  # the 2nd
     assert f"alertname: TradeFailureRateHighRecurring, time: {second}" in result.message
+
+
+def test_counting_firings_beyond_the_window_fails_the_generated_test(
+        default_spec: Spec, tmp_path: Path, promtool: Promtool) -> None:
+    # The spread-out firings share the counted ones' timeline under another instance; a rule that
+    # looks back twice the window sees all of them and must be caught there.
+    files = escalation.emit(default_spec)
+    window = default_spec.notifications.escalate_window
+    mutated = files[RULES].replace(f"[{window}]", f"[{format_duration(2 * parse_duration(window))}]")
+    assert mutated != files[RULES]
+    write_tree(tmp_path, {**files, RULES: mutated})
+    result = promtool.test_rules([tmp_path / TESTS])
+    assert not result.ok
+    assert f'instance="{escalation.SPREAD_INSTANCE}"' in result.message
 
 
 def test_counting_pending_episodes_fails_the_generated_test(
