@@ -17,13 +17,22 @@ from generator import conventions
 from generator.emit import escalation
 from generator.model import SEVERITIES, Spec
 from generator.spec import load
-from generator.tools import Promtool
+from generator.tools import Promtool, ToolResult
 from generator.units import format_duration, parse_duration
 from tests.conftest import SPECS, spec_id
 from tests.stack.conftest import write_tree
 
 RULES = conventions.rule_file(escalation.AREA)
 TESTS = conventions.rule_test_file(escalation.AREA)
+
+
+def _tests_with_rule_changed(spec: Spec, old: str, new: str, tmp_path: Path, promtool: Promtool) -> ToolResult:
+    """The generated escalation tests, run against the generated rules with ``old`` made ``new``."""
+    files = escalation.emit(spec)
+    mutated = files[RULES].replace(old, new)
+    assert mutated != files[RULES], f"{old!r} is not in the rules"
+    write_tree(tmp_path, {**files, RULES: mutated})
+    return promtool.test_rules([tmp_path / TESTS])
 
 
 @pytest.mark.parametrize("path", SPECS, ids=spec_id)
@@ -38,12 +47,9 @@ def test_generated_escalation_rules_pass_promtool_check_and_their_tests(
 
 def test_an_escalation_one_occurrence_early_fails_the_generated_test(
         default_spec: Spec, tmp_path: Path, promtool: Promtool) -> None:
-    files = escalation.emit(default_spec)
     after = default_spec.notifications.escalate_after
-    mutated = files[RULES].replace(f"+ 1 >= {after} and", f"+ 1 >= {after - 1} and")
-    assert mutated != files[RULES]
-    write_tree(tmp_path, {**files, RULES: mutated})
-    result = promtool.test_rules([tmp_path / TESTS])
+    result = _tests_with_rule_changed(default_spec, f"+ 1 >= {after} and", f"+ 1 >= {after - 1} and", tmp_path,
+                                      promtool)
     assert not result.ok
     fired = [ep for ep in escalation.timelines(default_spec)[0] if ep.fires]
     second = format_duration((fired[1].start + escalation.INSIDE) * escalation.step_of(default_spec))  # the 2nd
@@ -54,23 +60,18 @@ def test_counting_firings_beyond_the_window_fails_the_generated_test(
         default_spec: Spec, tmp_path: Path, promtool: Promtool) -> None:
     # The spread-out firings share the counted ones' timeline under another instance; a rule that
     # looks back twice the window sees all of them and must be caught there.
-    files = escalation.emit(default_spec)
     window = default_spec.notifications.escalate_window
-    mutated = files[RULES].replace(f"[{window}]", f"[{format_duration(2 * parse_duration(window))}]")
-    assert mutated != files[RULES]
-    write_tree(tmp_path, {**files, RULES: mutated})
-    result = promtool.test_rules([tmp_path / TESTS])
+    result = _tests_with_rule_changed(default_spec, f"[{window}]", f"[{format_duration(2 * parse_duration(window))}]",
+                                      tmp_path, promtool)
     assert not result.ok
     assert f'instance="{escalation.SPREAD_INSTANCE}"' in result.message
 
 
 def test_counting_pending_episodes_fails_the_generated_test(
         default_spec: Spec, tmp_path: Path, promtool: Promtool) -> None:
-    files = escalation.emit(default_spec)
-    mutated = files[RULES].replace(' and ignoring(alertstate) ALERTS{alertstate="firing"}', "")
-    assert mutated != files[RULES]
-    write_tree(tmp_path, {**files, RULES: mutated})
-    assert not promtool.test_rules([tmp_path / TESTS]).ok
+    result = _tests_with_rule_changed(default_spec, ' and ignoring(alertstate) ALERTS{alertstate="firing"}', "",
+                                      tmp_path, promtool)
+    assert not result.ok
 
 
 def test_every_tier_below_critical_escalates_one_severity_up(default_spec: Spec) -> None:
