@@ -22,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -74,10 +75,25 @@ def _accepts(op: str, wanted: str, value: str) -> bool:
     if op.endswith("NotEqual"):
         return value != wanted
     if op.endswith("NotRe"):
-        return not re.fullmatch(wanted, value)
+        return not go_regex(wanted).fullmatch(value)
     if op.endswith(".Re"):
-        return bool(re.fullmatch(wanted, value))
+        return bool(go_regex(wanted).fullmatch(value))
     return value == wanted
+
+
+# RE2 syntax Python's re reads differently or not at all: POSIX classes, \z, \C, \p{...}.
+_RE2_ONLY = re.compile(r"\[\[:|\\[zCpPQE]")
+
+
+@functools.lru_cache(maxsize=1024)
+def go_regex(pattern: str) -> re.Pattern[str]:
+    """``pattern`` (RE2, as Prometheus reads it) as a Python regex; Unsupported where they differ."""
+    if _RE2_ONLY.search(pattern):
+        raise Unsupported(f"the RE2 syntax of the regex {pattern!r}")
+    try:
+        return re.compile(pattern)
+    except re.error:
+        raise Unsupported(f"the regex {pattern!r}") from None
 
 
 def _drop_name(labels: Labels) -> Labels:
@@ -349,7 +365,7 @@ class _Evaluator:
     def label_replace(self, args: Sequence[pp.Expr], t: float) -> Vector:
         vec = self.vector(args[0], t)
         dst, repl, src, regex = (a.val for a in args[1:])  # type: ignore[attr-defined]
-        pattern = re.compile(f"^(?:{regex})$")
+        pattern = go_regex(f"^(?:{regex})$")
         template = re.sub(r"\$\{?(\w+)\}?", lambda m: f"\\g<{m[1]}>", repl)
         out: Vector = {}
         for key, v in vec.items():

@@ -118,6 +118,9 @@ def test_the_twin_computes_what_prometheus_computes(promtool: Promtool, tmp_path
     ("max_over_time(x[10m:1m])", "subquery"),
     ("x @ 100", "the @ modifier"),
     ("topk(3, x)", "the topk aggregation"),
+    # RE2 reads these otherwise than Python's re would: refused, not guessed.
+    ('mem_bytes{instance=~"[[:alnum:]]+"}', "the RE2 syntax"),
+    ('label_replace(mem_bytes, "a", "$1", "instance", "([[:alpha:]]+)")', "the RE2 syntax"),
 ])
 def test_what_the_twin_cannot_evaluate_is_named(expr: str, what: str) -> None:
     with pytest.raises(promeval.Unsupported, match=what):

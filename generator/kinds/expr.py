@@ -78,13 +78,14 @@ def _label_value(name: str, op: str, wanted: str, current: str | None) -> str | 
     if op.endswith(".Equal"):
         return wanted
     if op.endswith(".Re"):
-        if current is not None and re.fullmatch(wanted, current):
+        if current is not None and promeval.go_regex(wanted).fullmatch(current):  # Unsupported: RE2-only syntax
             return current
         example = regex_example(wanted)
         if example is None:
             raise CannotSynthesise(f"no label value chosen for {name}=~{wanted!r}; match it with = instead")
         return example
-    excluded = current == wanted if op.endswith("NotEqual") else current is not None and re.fullmatch(wanted, current)
+    excluded = current == wanted if op.endswith("NotEqual") else (
+        current is not None and bool(promeval.go_regex(wanted).fullmatch(current)))
     if excluded:
         raise CannotSynthesise(f"the recorded series' {name}={current!r} is excluded by the matcher on {name}")
     return current
@@ -94,6 +95,7 @@ def regex_example(pattern: str) -> str | None:
     """A short string the (anchored) regex matches: the first alternative, the fewest repeats, ``x``
     for any character (``5..`` gives ``5xx``, ``/api/.*`` gives ``/api/``). None when the pattern
     uses what this cannot write (lookarounds, backreferences) or the guess does not match."""
+    promeval.go_regex(pattern)  # RE2 syntax re would read otherwise is Unsupported
     try:
         parsed = sre_parse.parse(pattern)
     except re.error:
@@ -134,7 +136,7 @@ def regex_example(pattern: str) -> str | None:
         return "".join(out)
 
     example = write(parsed)
-    return example if example is not None and re.fullmatch(pattern, example) else None
+    return example if example is not None and promeval.go_regex(pattern).fullmatch(example) else None
 
 
 def _inputs(tree: pp.Expr, labels: Mapping[str, str]) -> list[_Input]:
@@ -320,7 +322,7 @@ def _keeps_jobs_apart(signal: Signal) -> bool:
         t = last * TEST_STEP
         apart = {**promeval.evaluate(one.tree, a, t, TEST_STEP), **promeval.evaluate(two.tree, b, t, TEST_STEP)}
         together = promeval.evaluate(one.tree, [*a, *b], t, TEST_STEP)
-    except (CannotSynthesise, promeval.Unsupported):
+    except (CannotSynthesise, promeval.Unsupported, ArithmeticError):
         return True  # validate refuses it before any test is made
     return set(apart) == set(together) and all(_close(together[k], v) or (math.isnan(v) and math.isnan(together[k]))
                                                for k, v in apart.items())
@@ -357,6 +359,8 @@ class ExprKind(Kind):
             return _synthesise(signal, tuple(sorted(labels.items())), value, step)
         except promeval.Unsupported as exc:
             raise CannotSynthesise(f"tradewatch cannot evaluate {exc} for its tests") from None
+        except ArithmeticError as exc:
+            raise CannotSynthesise(f"evaluating it for its tests overflowed ({exc})") from None
 
     def no_traffic(self, signal: Signal, labels: Mapping[str, str], step: float) -> Synthesis | None:
         """Counters that do not move, when every series the expression reads is a counter."""
@@ -365,7 +369,7 @@ class ExprKind(Kind):
             if not all(inp.counter for inp in problem.inputs):
                 return None
             trace = tuple(problem.trace([0.0] * len(problem.inputs)))
-        except (CannotSynthesise, promeval.Unsupported):
+        except (CannotSynthesise, promeval.Unsupported, ArithmeticError):
             return None
         series = tuple(RawSeries(dict(inp.labels)[promeval.NAME],
                                  tuple((k, v) for k, v in inp.labels if k != promeval.NAME))
