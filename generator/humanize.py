@@ -11,14 +11,24 @@ Example::
 
 from __future__ import annotations
 
+import decimal
 import math
 
 from generator.units import Dimension
 
 
 def _g4(v: float) -> str:
-    """Go's %.4g."""
-    return f"{v:.4g}"
+    """Go's %.4g (which writes +Inf, -Inf and NaN)."""
+    return _non_finite(v) or f"{v:.4g}"
+
+
+def _non_finite(v: float) -> str:
+    """How Go's fmt and strconv write a value that is not a finite number ("" for one that is)."""
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    return ""
 
 
 def humanize(v: float) -> str:
@@ -85,16 +95,26 @@ def humanize_percentage(v: float) -> str:
 
 
 def go_float(v: float) -> str:
-    """``{{ $value }}``: Go's strconv.FormatFloat(v, 'g', -1, 64)."""
-    if v == int(v) and abs(v) < 1e21:
-        return str(int(v))
-    text = repr(v)
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        sign = exp[0] if exp[0] in "+-" else "+"
-        digits = exp.lstrip("+-").rjust(2, "0")
-        return f"{mantissa}e{sign}{digits}"
-    return text
+    """``{{ $value }}``: Go's strconv.FormatFloat(v, 'g', -1, 64): the shortest digits that read back
+    as ``v`` (as Python's repr finds them), in %e form when the exponent is under -4 or 6 and over."""
+    if not math.isfinite(v):
+        return _non_finite(v)
+    sign = "-" if math.copysign(1.0, v) < 0 else ""
+    if v == 0:
+        return sign + "0"
+    exact = decimal.Decimal(repr(abs(v))).normalize().as_tuple()
+    digits = "".join(map(str, exact.digits))
+    assert isinstance(exact.exponent, int)
+    point = len(digits) + exact.exponent  # where the decimal point goes, counted from the first digit
+    exp = point - 1
+    if exp < -4 or exp >= 6:
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{mantissa}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    if point >= len(digits):
+        return sign + digits + "0" * (point - len(digits))
+    return f"{sign}{digits[:point]}.{digits[point:]}"
 
 
 def render_value(dim: Dimension, v: float) -> str:
