@@ -54,7 +54,9 @@ class Series:
         return tuple(sorted(self.labels.items()))
 
 
+@functools.lru_cache(maxsize=256)
 def parse(expr: str) -> pp.Expr:
+    """The expression's tree, parsed once: every case, window and step question reads the same one."""
     return pp.parse(expr)
 
 

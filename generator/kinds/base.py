@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -21,7 +22,8 @@ from dataclasses import dataclass, field
 
 from generator import conventions, promql
 from generator.humanize import render_value
-from generator.model import Alert, Selector, Signal, Tier
+from generator.model import Alert, Increase, Quantile, Rate, Ratio, Selector, Signal, Tier
+from generator.units import Duration
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,20 @@ class Kind(ABC):
     def no_traffic(self, signal: Signal, labels: Mapping[str, str], step: float) -> Synthesis | None:
         """The raw series of a quiet system (counters that do not move), or None for gauges."""
         return None
+
+
+class WindowedKind(Kind):
+    """A kind whose query reads a counter over its ``window`` (quantile, ratio, rate, increase)."""
+
+    def window(self, signal: Signal) -> str | None:
+        query = signal.query
+        assert isinstance(query, Quantile | Ratio | Rate | Increase)
+        return query.window
+
+    def with_window(self, signal: Signal, window: str) -> Signal:
+        query = signal.query
+        assert isinstance(query, Quantile | Ratio | Rate | Increase)
+        return dataclasses.replace(signal, query=dataclasses.replace(query, window=Duration(window)))
 
 
 def where(labels: Mapping[str, str]) -> str:

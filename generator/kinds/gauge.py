@@ -54,7 +54,12 @@ class GaugeKind(Kind):
         return (query.source.metric, *((query.divide_by.metric,) if query.divide_by else ()))
 
     def value_range(self, signal: Signal) -> tuple[float, float]:
-        return dimension_range(signal.dim)
+        query = _query(signal)
+        if query.divide_by is not None:
+            return (0.0, math.inf)  # a share of a limit may pass 100% (memory over its limit)
+        low, high = dimension_range(signal.dim)
+        # The sum of per-instance shares or percentages has no ceiling.
+        return (low, math.inf) if query.aggregate == "sum" else (low, high)
 
     def synthesise(self, signal: Signal, labels: Mapping[str, str], value: float, step: float,
                    hold: float = 0.0) -> Synthesis:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import math
 from collections.abc import Mapping
 
 from generator import conventions, promql
-from generator.kinds.base import Kind, PanelQuery, Record, Synthesis, counter, raw_labels
+from generator.kinds.base import PanelQuery, Record, Synthesis, WindowedKind, counter, raw_labels
 from generator.model import Quantile, Signal
-from generator.units import Duration, parse_duration
+from generator.units import parse_duration
 
 # Observations per second in a synthesised histogram: any positive number gives the same quantile.
 RATE = 1.0
@@ -74,7 +73,7 @@ def bucket_weights(q: float, bounds: tuple[float, ...], target: float) -> tuple[
     return cumulative, exact
 
 
-class QuantileKind(Kind):
+class QuantileKind(WindowedKind):
     def operation(self, signal: Signal, q: float | None = None) -> str:
         query = _query(signal)
         return conventions.quantile_op(query.q if q is None else q, query.window)
@@ -103,12 +102,6 @@ class QuantileKind(Kind):
 
     def metrics(self, signal: Signal) -> tuple[str, ...]:
         return (_query(signal).source.metric,)  # the histogram family: its _bucket series are read
-
-    def window(self, signal: Signal) -> str | None:
-        return _query(signal).window
-
-    def with_window(self, signal: Signal, window: str) -> Signal:
-        return dataclasses.replace(signal, query=dataclasses.replace(_query(signal), window=Duration(window)))
 
     def value_range(self, signal: Signal) -> tuple[float, float]:
         query = _query(signal)

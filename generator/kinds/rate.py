@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping
 
 from generator import conventions, promql
-from generator.kinds.base import Kind, Synthesis, counter, raw_labels
+from generator.kinds.base import Synthesis, WindowedKind, counter, raw_labels
 from generator.model import Increase, Rate, Signal
-from generator.units import Duration, parse_duration
+from generator.units import parse_duration
 
 
 def _query(signal: Signal) -> Rate | Increase:
@@ -17,7 +16,7 @@ def _query(signal: Signal) -> Rate | Increase:
     return signal.query
 
 
-class RateKind(Kind):
+class RateKind(WindowedKind):
     """A counter over a window; ``increase`` is the same kind with another function (its subclass)."""
 
     function = "rate"
@@ -31,12 +30,6 @@ class RateKind(Kind):
 
     def metrics(self, signal: Signal) -> tuple[str, ...]:
         return (_query(signal).source.metric,)
-
-    def window(self, signal: Signal) -> str | None:
-        return _query(signal).window
-
-    def with_window(self, signal: Signal, window: str) -> Signal:
-        return dataclasses.replace(signal, query=dataclasses.replace(_query(signal), window=Duration(window)))
 
     def value_range(self, signal: Signal) -> tuple[float, float]:
         return (0.0, math.inf)

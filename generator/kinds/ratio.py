@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 
 from generator import conventions, promql
-from generator.kinds.base import Kind, RawSeries, Synthesis, counter, matches, raw_labels
+from generator.kinds.base import RawSeries, Synthesis, WindowedKind, counter, matches, raw_labels
 from generator.model import Ratio, Selector, Signal
-from generator.units import Duration
 
 # A label value no selector asks for: a series that counts in the denominator only.
 OTHER = "tradewatch_other"
@@ -35,7 +33,7 @@ def sum_of_rates(sels: Sequence[Selector], window: str, by: str) -> str:
     return f"sum by ({by}) ({terms})"
 
 
-class RatioKind(Kind):
+class RatioKind(WindowedKind):
     def operation(self, signal: Signal) -> str:
         return conventions.ratio_op(_query(signal).window)
 
@@ -74,12 +72,6 @@ class RatioKind(Kind):
     @staticmethod
     def _weight(metric: str, labels: Mapping[str, str], sels: Sequence[Selector]) -> int:
         return sum(matches(metric, labels, s) for s in sels)
-
-    def window(self, signal: Signal) -> str | None:
-        return _query(signal).window
-
-    def with_window(self, signal: Signal, window: str) -> Signal:
-        return dataclasses.replace(signal, query=dataclasses.replace(_query(signal), window=Duration(window)))
 
     def value_range(self, signal: Signal) -> tuple[float, float]:
         query = _query(signal)
